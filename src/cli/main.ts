@@ -1,0 +1,103 @@
+/**
+ * Entry of dist/cli.js: the `shared-mcp` command. Only this file handles exits.
+ * Exit codes: 0 ok, 1 failure, 2 usage.
+ */
+import { parseArgs } from 'node:util';
+import { SharedMcpError, toSharedMcpError } from '../shared/errors';
+import { resolveHome } from '../shared/homePaths';
+import { VERSION } from '../shared/version';
+import * as commands from './commands';
+
+const USAGE = `shared-mcp ${VERSION}: run every MCP server once per machine, shared by every MCP client
+
+usage: shared-mcp <command> [options]
+
+  serve [--config FILE] [--example]   run the host in the foreground (Ctrl-C stops it)
+  up [server...]                      start the host if needed, then start servers
+  down [server...] [--host]           stop servers; --host also stops the host
+  restart [server...]                 restart servers (the host is started if needed)
+  status [server...] [--json]         the host and every server: state, pid, memory, endpoint
+  logs <server> [-f] [-n N]           a server's output; -f follows it
+  config path                         print the config file's path
+  config validate [FILE]              check a config file, naming line, column and key
+  version                             print the version
+
+options: --json (machine-readable output), --debug (stack traces)
+home: $SHARED_MCP_HOME, default ~/.shared-mcp`;
+
+type Command = (ctx: commands.CliContext, args: string[], flags: commands.Flags) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
+  serve: { run: commands.serve, flags: ['config', 'example'] },
+  up: { run: commands.up, flags: ['json'] },
+  down: { run: commands.down, flags: ['json', 'host'] },
+  restart: { run: commands.restart, flags: ['json'] },
+  status: { run: commands.status, flags: ['json'] },
+  logs: { run: commands.logs, flags: ['follow', 'lines'] },
+  config: { run: commands.config, flags: ['json', 'config'] },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const ctx: commands.CliContext = {
+    home: resolveHome(),
+    distDir: __dirname,
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        host: { type: 'boolean', default: false },
+        follow: { type: 'boolean', short: 'f', default: false },
+        lines: { type: 'string', short: 'n' },
+        config: { type: 'string' },
+        example: { type: 'boolean', default: false },
+        debug: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (err) {
+    throw new SharedMcpError('USAGE', `${(err as Error).message.split('\n')[0]} (see shared-mcp --help)`);
+  }
+  const { values, positionals } = parsed;
+  const [name, ...args] = positionals;
+  if (values.version || name === 'version') return ctx.out(VERSION), 0;
+  if (values.help || name === 'help' || name === undefined) {
+    (name === undefined && !values.help ? ctx.err : ctx.out)(USAGE);
+    return name === undefined && !values.help ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new SharedMcpError('USAGE', `unknown command "${name}" (see shared-mcp --help)`);
+  const given = (['json', 'host', 'follow', 'lines', 'config', 'example'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
+  const misplaced = given.filter((f) => !command.flags.includes(f));
+  if (misplaced.length > 0) throw new SharedMcpError('USAGE', `${name} does not take --${misplaced[0]} (see shared-mcp --help)`);
+  const lines = values.lines === undefined ? 100 : Number(values.lines);
+  if (!Number.isInteger(lines) || lines < 0) throw new SharedMcpError('USAGE', `-n takes a non-negative number, not "${values.lines}"`);
+  return command.run(ctx, args, {
+    json: values.json ?? false,
+    host: values.host ?? false,
+    follow: values.follow ?? false,
+    lines,
+    config: values.config,
+    example: values.example ?? false,
+  });
+}
+
+const debug = process.argv.includes('--debug');
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const e = toSharedMcpError(err);
+    process.stderr.write(`shared-mcp: ${e.message}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = e.exitCode;
+  },
+);

@@ -1,0 +1,117 @@
+import * as http from 'node:http';
+import { SharedMcpError, fromErrorBody } from '../shared/errors';
+import type { HostEvent, HostStatus, LogLine, ServerActionResult } from '../shared/controlTypes';
+import type { HostRegistry } from '../shared/registry';
+import { parseSse } from './sseParser';
+
+/** Server actions wait for servers to finish starting, which may include an npx download. */
+export const ACTION_TIMEOUT_MS = 180_000;
+export const QUERY_TIMEOUT_MS = 10_000;
+
+/** A typed client of one host's control API. */
+export class ControlClient {
+  constructor(private readonly registry: HostRegistry) {}
+
+  status(): Promise<HostStatus> {
+    return this.request('GET', '/api/status');
+  }
+
+  start(names: string[] = []): Promise<ServerActionResult> {
+    return this.request('POST', '/api/servers/start', { names }, ACTION_TIMEOUT_MS);
+  }
+
+  stop(names: string[] = []): Promise<ServerActionResult> {
+    return this.request('POST', '/api/servers/stop', { names }, ACTION_TIMEOUT_MS);
+  }
+
+  restart(names: string[] = []): Promise<ServerActionResult> {
+    return this.request('POST', '/api/servers/restart', { names }, ACTION_TIMEOUT_MS);
+  }
+
+  reload(): Promise<HostEvent> {
+    return this.request('POST', '/api/reload', {}, ACTION_TIMEOUT_MS);
+  }
+
+  shutdown(): Promise<{ ok: true }> {
+    return this.request('POST', '/api/shutdown', {});
+  }
+
+  logs(server: string, tail: number): Promise<{ lines: LogLine[] }> {
+    return this.request('GET', `/api/servers/${encodeURIComponent(server)}/logs?tail=${tail}`);
+  }
+
+  /** Streams a server's log (the last `tail` lines first) until the returned disposer is called or the host goes. */
+  followLogs(server: string, tail: number, onLine: (l: LogLine) => void, onEnd: (err?: Error) => void): { dispose(): void } {
+    return this.stream(`/api/servers/${encodeURIComponent(server)}/logs?tail=${tail}&follow=1`, onLine, onEnd);
+  }
+
+  /** Streams host events until disposed. */
+  events(onEvent: (e: HostEvent) => void, onEnd: (err?: Error) => void): { dispose(): void } {
+    return this.stream('/api/events', onEvent, onEnd);
+  }
+
+  private request<T>(method: string, path: string, body?: unknown, timeoutMs = QUERY_TIMEOUT_MS): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: this.registry.address,
+          port: this.registry.port,
+          path,
+          method,
+          headers: { authorization: `Bearer ${this.registry.controlToken}`, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              return reject(new SharedMcpError('HOST_UNREACHABLE', `the host answered ${path} with something that is not JSON (HTTP ${res.statusCode})`));
+            }
+            if ((res.statusCode ?? 500) >= 400) return reject(fromErrorBody(parsed) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`));
+            resolve(parsed as T);
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new SharedMcpError('TIMEOUT', `the host did not answer ${path} within ${timeoutMs / 1000}s`)));
+      req.on('error', (err) => reject(err instanceof SharedMcpError ? err : new SharedMcpError('HOST_UNREACHABLE', `cannot reach the host on port ${this.registry.port}: ${err.message}`)));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  private stream<T>(path: string, onData: (value: T) => void, onEnd: (err?: Error) => void): { dispose(): void } {
+    let disposed = false;
+    const req = http.get({ host: this.registry.address, port: this.registry.port, path, headers: { authorization: `Bearer ${this.registry.controlToken}`, accept: 'text/event-stream' } }, (res) => {
+      if ((res.statusCode ?? 500) >= 400) {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          onEnd(fromErrorBody(body) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`));
+        });
+        return;
+      }
+      parseSse(res, (data) => onData(JSON.parse(data) as T));
+      res.on('end', () => !disposed && onEnd());
+    });
+    req.on('error', (err) => !disposed && onEnd(new SharedMcpError('HOST_UNREACHABLE', `lost the host: ${err.message}`)));
+    return {
+      dispose: () => {
+        disposed = true;
+        req.destroy();
+      },
+    };
+  }
+}

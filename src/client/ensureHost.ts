@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { promises as fs, openSync, closeSync } from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SharedMcpError } from '../shared/errors';
+import { checkHealth } from '../shared/healthCheck';
+import { homePaths, HOME_ENV } from '../shared/homePaths';
+import { isPidAlive, readRegistry, type HostRegistry } from '../shared/registry';
+import { VERSION } from '../shared/version';
+import { acquireHostLock } from './hostLock';
+
+export const HOST_START_TIMEOUT_MS = 20_000;
+const POLL_MS = 50;
+
+export interface EnsureHostOptions {
+  home: string;
+  /** The host bundle shipped with the caller (dist/host.js); copied into home/runtime/<version>/ before it runs. */
+  hostScript: string;
+  /** The Node runtime to run the host with; default: this process's. */
+  nodePath?: string;
+  /** Extra environment for the host (e.g. ELECTRON_RUN_AS_NODE=1 when nodePath is an editor's runtime). */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+export interface HostHandle {
+  registry: HostRegistry;
+  /** True when this call started the host. */
+  started: boolean;
+  /** Set when the running host is another version than this client. */
+  versionMismatch?: { host: string; client: string };
+}
+
+/** The live host of a home, or undefined: host.json must name a live pid that answers health for that home. */
+export async function findHost(home: string): Promise<HostRegistry | undefined> {
+  const reg = await readRegistry(homePaths(home).registry);
+  if (!reg || reg.home !== home || !isPidAlive(reg.pid)) return undefined;
+  return (await checkHealth(reg)) ? reg : undefined;
+}
+
+/** Finds the home's host or starts one (DESIGN.md "ensureHost"); concurrent callers end with one host. */
+export async function ensureHost(options: EnsureHostOptions): Promise<HostHandle> {
+  const found = await findHost(options.home);
+  if (found) return handle(found, false);
+  const paths = homePaths(options.home);
+  await fs.mkdir(paths.logs, { recursive: true, mode: 0o700 });
+  const timeoutMs = options.timeoutMs ?? HOST_START_TIMEOUT_MS;
+  const lock = await acquireHostLock(paths.lock, timeoutMs);
+  try {
+    const winner = await findHost(options.home);
+    if (winner) return handle(winner, false);
+    const reg = await spawnHost(options, timeoutMs);
+    return handle(reg, true);
+  } finally {
+    await lock.release();
+  }
+}
+
+function handle(registry: HostRegistry, started: boolean): HostHandle {
+  return registry.version === VERSION ? { registry, started } : { registry, started, versionMismatch: { host: registry.version, client: VERSION } };
+}
+
+async function spawnHost(options: EnsureHostOptions, timeoutMs: number): Promise<HostRegistry> {
+  const paths = homePaths(options.home);
+  const script = await installRuntime(options.hostScript, path.join(paths.runtime, VERSION));
+  const out = openSync(paths.hostOut, 'a', 0o600);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  try {
+    const child = spawn(options.nodePath ?? process.execPath, [script], {
+      cwd: options.home,
+      env: { ...process.env, ...options.env, [HOME_ENV]: options.home },
+      // Its own process group and session: closing the terminal or editor that started it does not stop it.
+      detached: true,
+      stdio: ['ignore', out, out],
+      windowsHide: true,
+    });
+    child.on('exit', (code, signal) => (exited = { code, signal }));
+    child.on('error', (err) => (exited = { code: null, signal: null, ...{ message: err.message } }));
+    child.unref();
+  } finally {
+    closeSync(out);
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const reg = await findHost(options.home);
+    if (reg) return reg;
+    if (exited) {
+      const why = await lastLine(paths.hostOut);
+      throw new SharedMcpError('HOST_START_FAILED', `the host exited while starting${why ? `: ${why}` : ''} (see ${paths.hostOut})`);
+    }
+    await sleep(POLL_MS);
+  }
+  throw new SharedMcpError('HOST_START_FAILED', `the host did not become ready within ${timeoutMs / 1000}s (see ${paths.hostLog})`);
+}
+
+/** Copies the host bundle into the home so an extension update or uninstall never pulls it from under a running host. */
+async function installRuntime(source: string, dir: string): Promise<string> {
+  const target = path.join(dir, 'host.js');
+  const src = await fs.stat(source).catch(() => undefined);
+  if (!src) throw new SharedMcpError('HOST_START_FAILED', `host bundle not found: ${source} (run npm run build)`);
+  const dst = await fs.stat(target).catch(() => undefined);
+  if (dst && dst.size === src.size && Math.abs(dst.mtimeMs - src.mtimeMs) < 1) return target;
+  await fs.mkdir(dir, { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  await fs.copyFile(source, tmp);
+  await fs.utimes(tmp, src.atime, src.mtime);
+  await fs.rename(tmp, target);
+  return target;
+}
+
+async function lastLine(file: string): Promise<string | undefined> {
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  return text.trim().split('\n').filter((l) => l.trim() !== '').pop();
+}

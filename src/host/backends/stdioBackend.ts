@@ -1,0 +1,177 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { SharedMcpError } from '../../shared/errors';
+import { Emitter } from '../../shared/emitter';
+import type { ServerDefinition } from '../../shared/config/configTypes';
+import type { ServerLog } from '../logs/serverLog';
+import { killTree } from '../supervisor/killTree';
+import { LineFramer } from './lineFramer';
+
+/** A single stdio message larger than this is dropped with an error; it never kills the backend. */
+export const MAX_STDIO_MESSAGE_BYTES = 64 * 1024 * 1024;
+export const MCP_PROTOCOL_VERSION = '2025-11-25';
+
+export type JsonRpcId = string | number;
+export interface JsonRpcMessage {
+  jsonrpc: '2.0';
+  id?: JsonRpcId | null;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+export interface InitializeResult {
+  protocolVersion: string;
+  capabilities: Record<string, unknown>;
+  serverInfo: { name: string; version: string };
+  instructions?: string;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(err: Error): void;
+}
+
+/**
+ * One stdio server process: spawned in its own process group, stdout framed as JSON-RPC lines, stderr drained
+ * into the server's log. Owns the process; `close()` stops its whole tree.
+ */
+export class StdioBackend {
+  private readonly onDidExitEmitter = new Emitter<ExitInfo>();
+  /** Fires once when the process exits, for whatever reason. */
+  readonly onDidExit = this.onDidExitEmitter.event;
+  private readonly onDidReceiveEmitter = new Emitter<JsonRpcMessage>();
+  /** Every message from the server that is not a response to this backend's own requests. */
+  readonly onDidReceive = this.onDidReceiveEmitter.event;
+  private readonly pending = new Map<JsonRpcId, Pending>();
+  private nextId = 0;
+  private exited: ExitInfo | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly pid: number,
+    private readonly log: ServerLog,
+  ) {
+    const framer = new LineFramer(MAX_STDIO_MESSAGE_BYTES, (line) => this.receive(line), (bytes) => log.line('host', `dropped a ${bytes}-byte message from the server: over the ${MAX_STDIO_MESSAGE_BYTES}-byte cap`));
+    child.stdout?.on('data', (chunk: Buffer) => framer.push(chunk));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => log.append('stderr', chunk));
+    child.stdin?.on('error', () => undefined); // EPIPE after the server died; 'exit' reports it
+    child.on('exit', (code, signal) => {
+      this.exited = { code, signal };
+      const err = new SharedMcpError('SERVER_EXITED', `server exited (${describeExit(this.exited)})`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      this.onDidExitEmitter.fire(this.exited);
+    });
+  }
+
+  /** Spawns the server; rejects with COMMAND_NOT_FOUND when the command or cwd does not exist. */
+  static async spawn(def: ServerDefinition, env: NodeJS.ProcessEnv, log: ServerLog): Promise<StdioBackend> {
+    if (!def.command) throw new SharedMcpError('CONFIG_INVALID', `server "${def.name}" has no command`);
+    if (def.cwd) {
+      const ok = await fs.stat(def.cwd).then((s) => s.isDirectory(), () => false);
+      if (!ok) throw new SharedMcpError('COMMAND_NOT_FOUND', `working directory not found: ${def.cwd}`);
+    }
+    const child = spawn(def.command, def.args, {
+      cwd: def.cwd,
+      env,
+      // Own process group (setsid): a Ctrl-C in the host's terminal never reaches servers, and stop can signal the group.
+      detached: process.platform !== 'win32',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+      shell: process.platform === 'win32',
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'ENOENT' ? new SharedMcpError('COMMAND_NOT_FOUND', `command not found: ${def.command}`) : new SharedMcpError('SERVER_EXITED', `cannot start ${def.command}: ${err.message}`));
+      });
+    });
+    return new StdioBackend(child, child.pid as number, log);
+  }
+
+  get hasExited(): boolean {
+    return this.exited !== undefined;
+  }
+
+  /** Runs the MCP handshake; rejects on timeout or exit. */
+  async initialize(timeoutMs: number): Promise<InitializeResult> {
+    const result = (await this.request(
+      'initialize',
+      { protocolVersion: MCP_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'shared-mcp', version: '1' } },
+      timeoutMs,
+    )) as InitializeResult;
+    this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    return result;
+  }
+
+  /** Sends a request of the host's own and waits for its response. */
+  request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.exited) return Promise.reject(new SharedMcpError('SERVER_EXITED', `server exited (${describeExit(this.exited)})`));
+    const id = `shared-mcp-${this.nextId++}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SharedMcpError('TIMEOUT', `no answer to ${method} within ${Math.round(timeoutMs / 1000)}s`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      this.send({ jsonrpc: '2.0', id, method, params });
+    });
+  }
+
+  send(message: JsonRpcMessage): void {
+    if (this.exited || !this.child.stdin?.writable) return;
+    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+  }
+
+  /** Stops the whole process tree (TERM, then KILL after graceMs); idempotent. */
+  close(graceMs: number): Promise<void> {
+    this.closing ??= (async () => {
+      this.child.stdin?.end();
+      await killTree(this.pid, graceMs);
+      if (!this.exited) await new Promise<void>((resolve) => this.onDidExit(() => resolve()));
+      this.onDidReceiveEmitter.dispose();
+    })();
+    return this.closing;
+  }
+
+  private receive(line: Buffer): void {
+    let msg: JsonRpcMessage;
+    try {
+      msg = JSON.parse(line.toString('utf8')) as JsonRpcMessage;
+    } catch {
+      this.log.line('stdout', line.toString('utf8').slice(0, 2000));
+      return;
+    }
+    if (msg.id !== undefined && msg.id !== null && msg.method === undefined) {
+      const p = this.pending.get(msg.id);
+      if (p) {
+        this.pending.delete(msg.id);
+        if (msg.error) p.reject(new SharedMcpError('SERVER_EXITED', `server answered with error ${msg.error.code}: ${msg.error.message}`));
+        else p.resolve(msg.result);
+        return;
+      }
+    }
+    if (msg.method === 'ping' && msg.id !== undefined && msg.id !== null) {
+      this.send({ jsonrpc: '2.0', id: msg.id, result: {} });
+      return;
+    }
+    this.onDidReceiveEmitter.fire(msg);
+  }
+}
+
+/** "code 1", "signal SIGKILL". */
+export function describeExit(e: ExitInfo): string {
+  return e.signal ? `signal ${e.signal}` : `code ${e.code}`;
+}

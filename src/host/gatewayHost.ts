@@ -1,0 +1,255 @@
+import * as http from 'node:http';
+import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { SharedMcpError, toSharedMcpError } from '../shared/errors';
+import { Emitter, type Disposable } from '../shared/emitter';
+import { loadConfig } from '../shared/config/loadConfig';
+import { DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/configTypes';
+import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
+import { checkHealth } from '../shared/healthCheck';
+import { homePaths, type HomePaths } from '../shared/homePaths';
+import { isPidAlive, readRegistry, removeRegistryIfOwned, writeFileAtomic, writeRegistry, type HostRegistry } from '../shared/registry';
+import { VERSION } from '../shared/version';
+import { watchFile } from './configWatcher';
+import { handleControl } from './http/controlApi';
+import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
+import { listenOnFreePort } from './http/listen';
+import { HostLogger } from './logs/hostLogger';
+import { RotatingFile } from './logs/rotatingFile';
+import { ServerSet } from './serverSet';
+import { captureShellEnv } from './shellEnv';
+import { ProcessTracker } from './supervisor/processTracker';
+
+export const BIND_ADDRESS = '127.0.0.1';
+
+export interface HostOptions {
+  home: string;
+  /** Defaults to home/config.jsonc. */
+  configPath?: string;
+  /** Echo the host log to stderr (`shared-mcp serve`). */
+  foreground: boolean;
+  /** Skip the login shell capture (env SHARED_MCP_SHELL_ENV=0). */
+  shellEnv: boolean;
+}
+
+const STARTER_CONFIG = `{
+  // Shared MCP: each server here runs once per machine and is shared by every MCP client.
+  // Reference: the "Configuration" section of the Shared MCP README.
+  "mcpServers": {
+    // "memory": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"] }
+  }
+}
+`;
+
+/** The gateway host: owns the config, the servers, the HTTP listener and host.json for one home. */
+export class GatewayHost {
+  private readonly onDidEmitEmitter = new Emitter<HostEvent>();
+  readonly onDidEmit = this.onDidEmitEmitter.event;
+  private readonly disposables: Disposable[] = [];
+  private configWatch: Disposable | undefined;
+  private readonly startedAt = Date.now();
+  private config: LoadedConfig | undefined;
+  private configError: HostInfo['configError'] = null;
+  private reloading: Promise<HostEvent> = Promise.resolve({ type: 'config-reloaded', added: [], removed: [], changed: [], at: '' });
+  private stopping: Promise<void> | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+  private port = 0;
+  private readonly servers: ServerSet;
+  private readonly server: http.Server;
+
+  private constructor(
+    private readonly options: HostOptions,
+    private readonly paths: HomePaths,
+    private readonly configPath: string,
+    private readonly log: HostLogger,
+    private readonly tracker: ProcessTracker,
+    private readonly controlToken: string,
+  ) {
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
+    this.servers = new ServerSet({
+      paths,
+      tracker,
+      baseEnv: () => (shellEnv ??= options.shellEnv && (this.config?.settings.shellEnv ?? true) ? captureShellEnv((m) => log.info(m)) : Promise.resolve({ ...process.env })),
+      stopGraceMs: () => this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+      endpoint: (name) => `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`,
+    });
+    this.disposables.push(
+      this.servers.onDidChangeState((c) => {
+        this.log.info(`${c.server}: ${c.previous} → ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
+        this.emit({ type: 'server-state', server: c.server, state: c.state, previous: c.previous, reason: c.reason, at: new Date().toISOString() });
+      }),
+    );
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  /** Starts a host for options.home; throws HOST_RUNNING when a live host already serves that home. */
+  static async start(options: HostOptions): Promise<GatewayHost> {
+    const paths = homePaths(options.home);
+    await fs.mkdir(paths.home, { recursive: true, mode: 0o700 });
+    await Promise.all([fs.mkdir(paths.logs, { recursive: true }), fs.mkdir(paths.state, { recursive: true })]);
+    const existing = await readRegistry(paths.registry);
+    if (existing && existing.pid !== process.pid && isPidAlive(existing.pid) && (await checkHealth(existing))) {
+      throw new SharedMcpError('HOST_RUNNING', `a host is already running for ${paths.home} (pid ${existing.pid}, port ${existing.port})`);
+    }
+    const log = new HostLogger(new RotatingFile(paths.hostLog), 'info', options.foreground);
+    const configPath = options.configPath ?? paths.config;
+    const host = new GatewayHost(options, paths, configPath, log, new ProcessTracker(paths.processes), randomBytes(32).toString('hex'));
+    try {
+      await host.boot(existing);
+    } catch (err) {
+      await host.shutdown(`start-up failed: ${toSharedMcpError(err).message}`);
+      throw err;
+    }
+    return host;
+  }
+
+  /** Resolves once the host has shut down. */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  private async boot(stale: HostRegistry | undefined): Promise<void> {
+    this.log.info(`host ${VERSION} starting: pid ${process.pid}, home ${this.paths.home}`);
+    if (stale) this.log.warn(`replacing a stale host.json (pid ${stale.pid} is not a live host)`);
+    await ensureFile(this.paths.token, `${randomBytes(32).toString('hex')}\n`);
+    if (this.options.configPath === undefined) await ensureFile(this.paths.config, STARTER_CONFIG);
+    try {
+      this.config = await loadConfig(this.configPath);
+      for (const w of this.config.warnings) this.log.warn(`${this.configPath}:${w.line}:${w.column} ${w.path}: ${w.message}`);
+    } catch (err) {
+      this.recordConfigError(err);
+    }
+    this.log.setLevel(this.config?.settings.logLevel ?? 'info');
+    const reaped = await this.tracker.reapOrphans(this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, this.log);
+    if (reaped > 0) this.log.info(`stopped ${reaped} orphaned server process tree(s)`);
+    const wanted = this.config?.settings.port ?? 19100;
+    this.port = await listenOnFreePort(this.server, BIND_ADDRESS, wanted, (p) => this.log.warn(`port ${p} is busy; trying the next one`));
+    await writeRegistry(this.paths.registry, {
+      pid: process.pid,
+      port: this.port,
+      address: BIND_ADDRESS,
+      controlToken: this.controlToken,
+      version: VERSION,
+      home: this.paths.home,
+      startedAt: new Date(this.startedAt).toISOString(),
+    });
+    this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
+    this.configWatch = watchFile(this.configPath, () => void this.reload());
+    void this.servers.apply(this.config?.servers ?? []);
+  }
+
+  health(): HealthInfo {
+    return { ok: true, pid: process.pid, home: this.paths.home, version: VERSION, port: this.port };
+  }
+
+  async status(): Promise<HostStatus> {
+    return {
+      schemaVersion: STATUS_SCHEMA_VERSION,
+      host: {
+        pid: process.pid,
+        port: this.port,
+        version: VERSION,
+        home: this.paths.home,
+        configPath: this.configPath,
+        startedAt: new Date(this.startedAt).toISOString(),
+        uptimeMs: Date.now() - this.startedAt,
+        rssBytes: process.memoryUsage.rss(),
+        configError: this.configError,
+        configWarnings: this.config?.warnings ?? [],
+      },
+      servers: await this.servers.status(),
+    };
+  }
+
+  /** Re-reads the config; an invalid file keeps the running config and is reported. Reloads run one at a time. */
+  reload(): Promise<HostEvent> {
+    this.reloading = this.reloading.then(async () => {
+      try {
+        const next = await loadConfig(this.configPath);
+        const before = this.config;
+        this.config = next;
+        this.configError = null;
+        this.log.setLevel(next.settings.logLevel);
+        if (before && before.settings.port !== next.settings.port) this.log.warn('settings.port changed: it takes effect when the host restarts');
+        const diff = await this.servers.apply(next.servers);
+        this.log.info(`config reloaded: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`);
+        return this.emit({ type: 'config-reloaded', ...diff, at: new Date().toISOString() });
+      } catch (err) {
+        return this.recordConfigError(err);
+      }
+    });
+    return this.reloading;
+  }
+
+  /** Stops every server, closes the listener and removes host.json; idempotent. */
+  shutdown(reason: string): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info(`shutting down: ${reason}`);
+      this.emit({ type: 'host-stopping', at: new Date().toISOString() });
+      this.configWatch?.dispose();
+      await this.servers.close();
+      for (const d of this.disposables.splice(0)) d.dispose();
+      await new Promise<void>((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
+      });
+      await removeRegistryIfOwned(this.paths.registry, process.pid);
+      this.log.info('host stopped');
+      this.log.close();
+      this.onDidEmitEmitter.dispose();
+      this.resolveClosed();
+    })();
+    return this.stopping;
+  }
+
+  /** Last resort before a forced exit: SIGKILL every server's process group, synchronously. */
+  killServersNow(): void {
+    this.servers.killAllNow();
+  }
+
+  private recordConfigError(err: unknown): HostEvent {
+    const e = toSharedMcpError(err);
+    const problems = (e.details as { problems?: NonNullable<HostInfo['configError']>['problems'] } | undefined)?.problems ?? [];
+    this.configError = { message: e.message, problems };
+    this.log.error(`config not applied, keeping the previous one: ${e.message}`);
+    return this.emit({ type: 'config-error', message: e.message, problems, at: new Date().toISOString() });
+  }
+
+  private emit(event: HostEvent): HostEvent {
+    this.onDidEmitEmitter.fire(event);
+    return event;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', `http://${BIND_ADDRESS}`);
+      if (url.pathname === '/health') return sendJson(res, 200, { ok: true });
+      checkLocalRequest(req, this.port);
+      if (url.pathname.startsWith('/api/')) {
+        return await handleControl(req, res, url, {
+          controlToken: this.controlToken,
+          servers: this.servers,
+          health: () => this.health(),
+          status: () => this.status(),
+          reload: () => this.reload(),
+          shutdown: () => void this.shutdown('requested over the control API'),
+          onDidEmit: this.onDidEmit,
+        });
+      }
+      throw new SharedMcpError('NOT_FOUND', `not found: ${url.pathname}`);
+    } catch (err) {
+      sendError(res, err);
+    }
+  }
+}
+
+/** Creates a file with mode 0600 unless it exists. */
+async function ensureFile(file: string, content: string): Promise<void> {
+  try {
+    await fs.access(file);
+  } catch {
+    await writeFileAtomic(file, content, 0o600);
+  }
+}

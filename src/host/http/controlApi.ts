@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SharedMcpError } from '../../shared/errors';
+import type { Event } from '../../shared/emitter';
+import type { HealthInfo, HostEvent, HostStatus, ServerActionRequest } from '../../shared/controlTypes';
+import type { ServerSet } from '../serverSet';
+import { bearerMatches, openSse, readJsonBody, sendJson } from './httpUtils';
+
+export const DEFAULT_LOG_TAIL_LINES = 100;
+
+/** What the control API needs from the host. */
+export interface ControlContext {
+  controlToken: string;
+  servers: ServerSet;
+  health(): HealthInfo;
+  status(): Promise<HostStatus>;
+  reload(): Promise<HostEvent>;
+  shutdown(): void;
+  onDidEmit: Event<HostEvent>;
+}
+
+/** Serves /api/* (control token required). Throws SharedMcpError for the caller to map to a response. */
+export async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ControlContext): Promise<void> {
+  if (!bearerMatches(req, ctx.controlToken)) throw new SharedMcpError('UNAUTHORIZED', 'missing or wrong control token');
+  const route = `${req.method} ${url.pathname}`;
+  const action = /^POST \/api\/servers\/(start|stop|restart)$/.exec(route);
+  if (action) {
+    const body = (await readJsonBody<ServerActionRequest>(req)) ?? {};
+    const names = body.names;
+    if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw new SharedMcpError('BAD_REQUEST', '"names" must be an array of strings');
+    const verb = action[1] as 'start' | 'stop' | 'restart';
+    await ctx.servers[verb](names);
+    const status = await ctx.servers.status();
+    return sendJson(res, 200, { servers: names && names.length > 0 ? status.filter((s) => names.includes(s.name)) : status });
+  }
+  const logs = /^GET \/api\/servers\/([^/]+)\/logs$/.exec(route);
+  if (logs) return serveLogs(req, res, url, ctx, decodeURIComponent(logs[1]));
+  switch (route) {
+    case 'GET /api/health':
+      return sendJson(res, 200, ctx.health());
+    case 'GET /api/status':
+      return sendJson(res, 200, await ctx.status());
+    case 'POST /api/reload':
+      return sendJson(res, 200, await ctx.reload());
+    case 'POST /api/shutdown':
+      sendJson(res, 202, { ok: true });
+      ctx.shutdown();
+      return;
+    case 'GET /api/events': {
+      let sub: { dispose(): void } | undefined;
+      const send = openSse(req, res, () => sub?.dispose());
+      sub = ctx.onDidEmit((e) => send(e));
+      return;
+    }
+    default:
+      throw new SharedMcpError('NOT_FOUND', `no such control endpoint: ${route}`);
+  }
+}
+
+function serveLogs(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ControlContext, name: string): void {
+  const log = ctx.servers.log(name);
+  const tailParam = url.searchParams.get('tail');
+  const tail = tailParam === null ? DEFAULT_LOG_TAIL_LINES : Number(tailParam);
+  if (!Number.isInteger(tail) || tail < 0) throw new SharedMcpError('BAD_REQUEST', '"tail" must be a non-negative integer');
+  const lines = log.tail(tail);
+  if (url.searchParams.get('follow') !== '1') return sendJson(res, 200, { lines });
+  let sub: { dispose(): void } | undefined;
+  const send = openSse(req, res, () => sub?.dispose());
+  for (const line of lines) send(line);
+  sub = log.follow((line) => send(line));
+}

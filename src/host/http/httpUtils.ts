@@ -1,0 +1,79 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+
+/** Control API bodies are small; anything bigger is a mistake or an attack. */
+export const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
+export const SSE_HEARTBEAT_MS = 15_000;
+
+/** Compares a presented bearer token with the expected one in constant time. */
+export function bearerMatches(req: IncomingMessage, expected: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(header);
+  if (!m) return false;
+  const a = createHash('sha256').update(m[1].trim()).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** DNS-rebinding guard: Host must be a loopback name with our port; Origin, when sent, a loopback origin. */
+export function checkLocalRequest(req: IncomingMessage, port: number): void {
+  const host = (req.headers.host ?? '').toLowerCase();
+  const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+  if (!allowedHosts.includes(host)) throw new SharedMcpError('FORBIDDEN', `forbidden Host header: ${host || '(none)'}`);
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== 'null') {
+    let ok = false;
+    try {
+      const u = new URL(origin);
+      ok = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new SharedMcpError('FORBIDDEN', `forbidden Origin: ${origin}`);
+  }
+}
+
+export async function readJsonBody<T>(req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<T | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new SharedMcpError('BAD_REQUEST', `request body over ${maxBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  } catch {
+    throw new SharedMcpError('BAD_REQUEST', 'request body is not valid JSON');
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const e = toSharedMcpError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, e.httpStatus, e.toJSON());
+}
+
+/** Opens a Server-Sent Events stream with heartbeats; returns a writer and a disposer called when the peer leaves. */
+export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () => void): (data: unknown) => void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.write(': connected\n\n');
+  const heartbeat = setInterval(() => res.write(': ping\n\n'), SSE_HEARTBEAT_MS);
+  const close = (): void => {
+    clearInterval(heartbeat);
+    onClose();
+  };
+  req.on('close', close);
+  return (data) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+}

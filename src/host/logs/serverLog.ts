@@ -1,0 +1,84 @@
+import type { LogLine } from '../../shared/controlTypes';
+import { RotatingFile } from './rotatingFile';
+
+export const LOG_RING_LINES = 1000;
+export const LOG_MAX_LINE_CHARS = 16 * 1024;
+/** Above this many lines in one second, lines are counted and dropped (the pipe is still drained). */
+export const LOG_MAX_LINES_PER_SECOND = 2000;
+
+type Listener = (line: LogLine) => void;
+
+/**
+ * One server's output log: splits stream chunks into lines, keeps the last lines in memory, appends them to a
+ * rotating file, and tells followers. A flooding server is rate-limited so it cannot starve the host.
+ */
+export class ServerLog {
+  private readonly ring: LogLine[] = [];
+  private readonly partial = new Map<LogLine['stream'], string>();
+  private readonly listeners = new Set<Listener>();
+  private windowStart = 0;
+  private windowLines = 0;
+  private dropped = 0;
+
+  constructor(private readonly file: RotatingFile) {}
+
+  /** Feeds a raw chunk of a stream; complete lines are recorded. */
+  append(stream: LogLine['stream'], chunk: string): void {
+    let text = (this.partial.get(stream) ?? '') + chunk;
+    let nl: number;
+    while ((nl = text.indexOf('\n')) >= 0) {
+      this.line(stream, text.slice(0, nl).replace(/\r$/, ''));
+      text = text.slice(nl + 1);
+    }
+    if (text.length > LOG_MAX_LINE_CHARS) {
+      this.line(stream, `${text.slice(0, LOG_MAX_LINE_CHARS)}…`);
+      text = '';
+    }
+    this.partial.set(stream, text);
+  }
+
+  /** Records one whole line (used for the host's own notes about the server). */
+  line(stream: LogLine['stream'], text: string): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      if (this.dropped > 0) this.record({ time: new Date(now).toISOString(), stream: 'host', text: `[${this.dropped} lines dropped: more than ${LOG_MAX_LINES_PER_SECOND} lines/s]` });
+      this.windowStart = now;
+      this.windowLines = 0;
+      this.dropped = 0;
+    }
+    if (++this.windowLines > LOG_MAX_LINES_PER_SECOND && stream !== 'host') {
+      this.dropped++;
+      return;
+    }
+    this.record({ time: new Date(now).toISOString(), stream, text: text.length > LOG_MAX_LINE_CHARS ? `${text.slice(0, LOG_MAX_LINE_CHARS)}…` : text });
+  }
+
+  /** The last n lines (all kept lines when n is omitted). */
+  tail(n = LOG_RING_LINES): LogLine[] {
+    return this.ring.slice(Math.max(0, this.ring.length - n));
+  }
+
+  /** The last n lines of one stream, e.g. stderr for a crash reason. */
+  tailOf(stream: LogLine['stream'], n: number): string[] {
+    const out: string[] = [];
+    for (let i = this.ring.length - 1; i >= 0 && out.length < n; i--) if (this.ring[i].stream === stream && this.ring[i].text.trim() !== '') out.unshift(this.ring[i].text);
+    return out;
+  }
+
+  follow(listener: Listener): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.file.close();
+  }
+
+  private record(entry: LogLine): void {
+    this.ring.push(entry);
+    if (this.ring.length > LOG_RING_LINES) this.ring.splice(0, this.ring.length - LOG_RING_LINES);
+    this.file.write(`${entry.time} [${entry.stream}] ${entry.text}\n`);
+    for (const l of this.listeners) l(entry);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Entry of dist/host.js: the gateway host process. Only this file handles signals and exits.
+ * Usage: node host.js [--foreground] [--config <file>]   (home from env SHARED_MCP_HOME, default ~/.shared-mcp)
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { toSharedMcpError } from '../shared/errors';
+import { resolveHome } from '../shared/homePaths';
+import { GatewayHost } from './gatewayHost';
+
+const FORCE_EXIT_AFTER_MS = 1000;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { foreground: { type: 'boolean', default: false }, config: { type: 'string' } }, strict: true });
+  const configPath = values.config !== undefined ? path.resolve(values.config) : undefined;
+  if (configPath !== undefined && !existsSync(configPath)) throw new Error(`config file not found: ${configPath}`);
+  const host = await GatewayHost.start({
+    home: resolveHome(),
+    configPath,
+    foreground: values.foreground ?? false,
+    shellEnv: process.env.SHARED_MCP_SHELL_ENV !== '0',
+  });
+  let firstSignalAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // The same signal often arrives twice at once (sent to the process group and forwarded by `serve`): only a
+    // repeat a while later means "stop now", and even then every server's process group is killed first.
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      void host.shutdown(`received ${signal}`);
+    } else if (Date.now() - firstSignalAt > FORCE_EXIT_AFTER_MS) {
+      host.killServersNow();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  await host.closed;
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  const e = toSharedMcpError(err);
+  process.stderr.write(`shared-mcp host: ${e.message}\n`);
+  if (process.env.SHARED_MCP_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(e.code === 'HOST_RUNNING' ? 3 : 1);
+});

@@ -1,0 +1,167 @@
+import { SharedMcpError } from '../shared/errors';
+import { Emitter, type Disposable } from '../shared/emitter';
+import { diffServers } from '../shared/config/loadConfig';
+import type { ServerDefinition } from '../shared/config/configTypes';
+import type { ServerStatus } from '../shared/controlTypes';
+import { serverLogPath, type HomePaths } from '../shared/homePaths';
+import { RotatingFile } from './logs/rotatingFile';
+import { ServerLog } from './logs/serverLog';
+import { processTree, readProcessTable, treeRssBytes } from './supervisor/processTable';
+import type { ProcessTracker } from './supervisor/processTracker';
+import { ServerSupervisor, type StateChange } from './supervisor/serverSupervisor';
+
+export const MEMORY_SAMPLE_MS = 2000;
+
+interface Entry {
+  supervisor: ServerSupervisor;
+  log: ServerLog;
+  subscription: Disposable;
+}
+
+export interface ServerSetOptions {
+  paths: HomePaths;
+  tracker: ProcessTracker;
+  baseEnv(): Promise<NodeJS.ProcessEnv>;
+  stopGraceMs(): number;
+  endpoint(name: string): string;
+}
+
+/** The host's servers by name: applies configs, resolves names, runs actions on many servers, samples memory. */
+export class ServerSet {
+  private readonly entries = new Map<string, Entry>();
+  private readonly onDidChangeStateEmitter = new Emitter<StateChange>();
+  readonly onDidChangeState = this.onDidChangeStateEmitter.event;
+  private readonly sampler: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly options: ServerSetOptions) {
+    this.sampler = setInterval(() => void this.sampleMemory(), MEMORY_SAMPLE_MS);
+    this.sampler.unref();
+  }
+
+  /** Brings the set in line with a config: adds, removes, and restarts only the servers whose definition changed. */
+  async apply(defs: ServerDefinition[]): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+    const diff = diffServers([...this.entries.values()].map((e) => e.supervisor.def), defs);
+    const byName = new Map(defs.map((d) => [d.name, d]));
+    await Promise.all(diff.removed.map((name) => this.remove(name)));
+    await Promise.all(diff.changed.map((name) => this.entries.get(name)?.supervisor.update(byName.get(name) as ServerDefinition)));
+    for (const name of diff.added) this.add(byName.get(name) as ServerDefinition);
+    await Promise.all(diff.added.map((name) => this.entries.get(name)?.supervisor.autoStart()));
+    return diff;
+  }
+
+  /** The supervisors for these names (every server when none are given); throws UNKNOWN_SERVER before acting on any. */
+  resolve(names?: string[]): ServerSupervisor[] {
+    if (!names || names.length === 0) return [...this.entries.values()].map((e) => e.supervisor);
+    const unknown = names.filter((n) => !this.entries.has(n));
+    if (unknown.length > 0) {
+      const known = [...this.entries.keys()].join(', ') || 'none configured';
+      throw new SharedMcpError('UNKNOWN_SERVER', `unknown server${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${known})`);
+    }
+    return names.map((n) => (this.entries.get(n) as Entry).supervisor);
+  }
+
+  log(name: string): ServerLog {
+    this.resolve([name]);
+    return (this.entries.get(name) as Entry).log;
+  }
+
+  /** `up`: named servers start; with no names, autoStart servers start and lazy ones become idle again. */
+  async start(names?: string[]): Promise<void> {
+    const targets = this.resolve(names);
+    if (names && names.length > 0) {
+      const disabled = targets.filter((s) => s.def.disabled).map((s) => s.name);
+      if (disabled.length > 0) throw new SharedMcpError('SERVER_DISABLED', `disabled in the config: ${disabled.join(', ')}`);
+      await Promise.all(targets.map((s) => s.start().catch(() => undefined)));
+      return;
+    }
+    for (const s of targets) s.rearm();
+    await Promise.all(targets.filter((s) => s.def.autoStart === true && !s.def.disabled).map((s) => s.start().catch(() => undefined)));
+  }
+
+  async stop(names?: string[]): Promise<void> {
+    await Promise.all(this.resolve(names).map((s) => s.stop()));
+  }
+
+  /** Restarts the named servers, or with no names every server that is up or failed. */
+  async restart(names?: string[]): Promise<void> {
+    const targets = this.resolve(names);
+    const chosen = names && names.length > 0 ? targets : targets.filter((s) => ['running', 'starting', 'crashed', 'failed'].includes(s.state));
+    await Promise.all(chosen.map((s) => s.restart().catch(() => undefined)));
+  }
+
+  async status(): Promise<ServerStatus[]> {
+    const table = await readProcessTable();
+    const now = Date.now();
+    return [...this.entries.values()].map(({ supervisor: s }) => {
+      const started = s.startTime;
+      return {
+        name: s.name,
+        transport: s.def.transport,
+        state: s.state,
+        pid: s.pid,
+        startedAt: started !== undefined ? new Date(started).toISOString() : null,
+        uptimeMs: started !== undefined ? now - started : null,
+        restarts: s.restarts,
+        rssBytes: s.pid !== null ? treeRssBytes(processTree(table, s.pid)) : null,
+        lastError: s.lastError,
+        endpoint: this.options.endpoint(s.name),
+        autoStart: s.def.autoStart,
+        sharing: s.def.sharing,
+        serverInfo: s.serverInfo,
+      };
+    });
+  }
+
+  /** Stops every server and its processes; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sampler);
+    await Promise.all([...this.entries.keys()].map((name) => this.remove(name)));
+    this.onDidChangeStateEmitter.dispose();
+  }
+
+  /** SIGKILL to every running server's process group, synchronously (forced host exit). */
+  killAllNow(): void {
+    for (const { supervisor } of this.entries.values()) {
+      const pid = supervisor.pid;
+      if (pid === null) continue;
+      try {
+        process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private add(def: ServerDefinition): void {
+    const log = new ServerLog(new RotatingFile(serverLogPath(this.options.paths, def.name)));
+    const supervisor = new ServerSupervisor(def, {
+      log,
+      tracker: this.options.tracker,
+      baseEnv: this.options.baseEnv,
+      stopGraceMs: this.options.stopGraceMs,
+    });
+    const subscription = supervisor.onDidChangeState((c) => this.onDidChangeStateEmitter.fire(c));
+    this.entries.set(def.name, { supervisor, log, subscription });
+  }
+
+  private async remove(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry) return;
+    await entry.supervisor.dispose();
+    entry.subscription.dispose();
+    entry.log.close();
+    this.entries.delete(name);
+  }
+
+  private async sampleMemory(): Promise<void> {
+    const running = [...this.entries.values()].filter((e) => e.supervisor.pid !== null && e.supervisor.def.maxMemoryBytes);
+    if (running.length === 0) return;
+    const table = await readProcessTable();
+    for (const { supervisor } of running) {
+      if (supervisor.pid !== null) supervisor.checkMemory(treeRssBytes(processTree(table, supervisor.pid)));
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processTree, readProcessTable, type ProcessInfo } from './processTable';
+
+const POLL_MS = 50;
+
+/**
+ * Stops a server's whole process tree: SIGTERM to its process group and every descendant, SIGKILL to whatever
+ * is left after graceMs. Resolves when nothing of the tree is alive. The tree is snapshotted first because
+ * grandchildren (npx → sh → node) are re-parented to init once their parent dies.
+ */
+export async function killTree(rootPid: number, graceMs: number, pgid = rootPid): Promise<void> {
+  if (process.platform === 'win32') return killTreeWindows(rootPid);
+  const members = processTree(await readProcessTable(), rootPid, pgid);
+  signalAll(members, pgid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if ((await survivors(members, pgid)).length === 0) return;
+    await sleep(POLL_MS);
+  }
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const left = await survivors(members, pgid);
+    if (left.length === 0) return;
+    signalAll(left, pgid, 'SIGKILL');
+    await sleep(POLL_MS);
+  }
+}
+
+/** The snapshot members that are still the same processes, plus anything new in the group or below a member. */
+async function survivors(members: ProcessInfo[], pgid: number): Promise<ProcessInfo[]> {
+  const table = await readProcessTable();
+  const alive = new Map<number, ProcessInfo>();
+  for (const m of members) {
+    const now = table.get(m.pid);
+    // A zombie still has a /proc entry until its parent reaps it; its stat has no RSS and it cannot run.
+    if (now && now.startTime === m.startTime && !now.zombie) {
+      for (const p of processTree(table, m.pid, pgid)) if (!p.zombie) alive.set(p.pid, p);
+    }
+  }
+  return [...alive.values()];
+}
+
+function signalAll(members: ProcessInfo[], pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group may already be empty
+  }
+  for (const p of members) {
+    try {
+      process.kill(p.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function killTreeWindows(pid: number): Promise<void> {
+  return new Promise((resolve) => execFile('taskkill', ['/PID', String(pid), '/T', '/F'], () => resolve()));
+}

@@ -1,0 +1,254 @@
+import Ajv, { type ErrorObject } from 'ajv';
+import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import schema from '../../../schemas/config.schema.json';
+import type { ConfigProblem } from './configTypes';
+
+type Segment = string | number;
+
+export interface RawServer {
+  type?: string;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  url?: string;
+  headers?: Record<string, string>;
+  disabled?: boolean;
+  autoStart?: boolean | 'lazy';
+  idleTimeout?: number | string;
+  startupTimeout?: number | string;
+  sharing?: string;
+  tools?: { enabled?: string[]; disabled?: string[] };
+  resourceLimits?: { maxMemory?: number | string; maxRestarts?: number; restartDelay?: number | string };
+}
+
+export interface RawConfig {
+  mcpServers?: Record<string, RawServer>;
+  settings?: {
+    port?: number;
+    portBase?: number;
+    logLevel?: string;
+    shellEnv?: boolean;
+    stopGrace?: number | string;
+  };
+}
+
+export interface ValidationResult {
+  /** Present when there are no errors. */
+  raw?: RawConfig;
+  errors: ConfigProblem[];
+  warnings: ConfigProblem[];
+}
+
+const PARSE_MESSAGES: Record<string, string> = {
+  InvalidSymbol: 'unexpected character',
+  InvalidNumberFormat: 'malformed number',
+  PropertyNameExpected: 'property name expected',
+  ValueExpected: 'value expected',
+  ColonExpected: "':' expected",
+  CommaExpected: "',' expected",
+  CloseBraceExpected: "'}' expected",
+  CloseBracketExpected: "']' expected",
+  EndOfFileExpected: 'unexpected content after the end of the document',
+  InvalidCommentToken: 'malformed comment',
+  UnexpectedEndOfComment: 'unterminated comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'malformed number',
+  InvalidUnicode: 'invalid unicode escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid character in string',
+};
+
+const validateSchema = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
+
+/** Parses JSONC text and checks it against the schema and the rules the schema cannot say; never throws. */
+export function validateConfigText(text: string): ValidationResult {
+  const lines = lineStarts(text);
+  const at = (offset: number, path: string, message: string): ConfigProblem => ({ path, message, ...position(lines, offset) });
+
+  const parseErrors: ParseError[] = [];
+  const raw = parse(text, parseErrors, { allowTrailingComma: true, allowEmptyContent: true }) as unknown;
+  if (parseErrors.length > 0) {
+    return {
+      errors: parseErrors.map((e) => at(e.offset, '', `invalid JSON: ${PARSE_MESSAGES[printParseErrorCode(e.error)] ?? printParseErrorCode(e.error)}`)),
+      warnings: [],
+    };
+  }
+  const tree = parseTree(text, [], { allowTrailingComma: true, allowEmptyContent: true });
+  if (raw === undefined) return { raw: {}, errors: [], warnings: [] };
+  const locate = (segments: Segment[], key = false): number => nodeOffset(tree, segments, key);
+
+  const errors: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  const unknownKeys: Segment[][] = [];
+  if (!validateSchema(raw)) {
+    for (const e of validateSchema.errors ?? []) {
+      const problem = describeAjvError(e);
+      if (!problem) continue;
+      const key = `${problem.segments.join('\u0000')}|${problem.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const entry = at(locate(problem.locateAt ?? problem.segments, problem.atKey), formatPath(problem.segments), problem.message);
+      (problem.warning ? warnings : errors).push(entry);
+      if (problem.warning) unknownKeys.push(problem.segments);
+    }
+  }
+  if (errors.length === 0) errors.push(...semanticProblems(raw as RawConfig, (segs, msg) => at(locate(segs, true), formatPath(segs), msg)));
+  if (errors.length === 0) warnings.push(...settingsWarnings(raw as RawConfig, (segs, msg) => at(locate(segs, true), formatPath(segs), msg)));
+  const byPosition = (a: ConfigProblem, b: ConfigProblem): number => a.line - b.line || a.column - b.column;
+  errors.sort(byPosition);
+  warnings.sort(byPosition);
+  return errors.length > 0 ? { errors, warnings } : { raw: withoutKeys(raw as RawConfig, unknownKeys), errors, warnings };
+}
+
+interface DescribedError {
+  segments: Segment[];
+  locateAt?: Segment[];
+  atKey?: boolean;
+  message: string;
+  warning?: boolean;
+}
+
+function describeAjvError(e: ErrorObject): DescribedError | undefined {
+  const segments = pointerSegments(e.instancePath);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      return { segments: [...segments, extra], atKey: true, message: 'unknown key (ignored)', warning: true };
+    }
+    case 'propertyNames':
+      return undefined; // reported by its 'pattern' sub-error, which names the property
+    case 'pattern':
+      if (e.propertyName !== undefined) {
+        return {
+          segments: [...segments, e.propertyName],
+          atKey: true,
+          message: 'invalid server name: use letters, digits, "_", "-" and "." (at most 64, not starting with "." or "-")',
+        };
+      }
+      return { segments, message: `expected ${describeSchema(e.parentSchema)}` };
+    case 'type': {
+      const last = segments[segments.length - 1];
+      if (/\/items\/type$/.test(e.schemaPath) && typeof last === 'number') {
+        const arrayPath = segments.slice(0, -1);
+        return { segments: arrayPath, locateAt: segments, message: `expected an array of ${plural(typeName((e.params as { type: string }).type))}` };
+      }
+      return { segments, message: `expected ${describeSchema(e.parentSchema)}` };
+    }
+    case 'enum':
+      return { segments, message: `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'minimum':
+    case 'exclusiveMinimum':
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return { segments, message: `expected ${describeSchema(e.parentSchema)}` };
+    case 'minLength':
+      return { segments, message: 'must not be empty' };
+    default:
+      return { segments, message: e.message ?? 'invalid value' };
+  }
+}
+
+function describeSchema(s: unknown): string {
+  const sch = (s ?? {}) as { type?: string | string[]; items?: { type?: string }; pattern?: string; minimum?: number; maximum?: number };
+  const types = Array.isArray(sch.type) ? sch.type : sch.type ? [sch.type] : [];
+  if (types.length === 1 && types[0] === 'array' && sch.items?.type) return `an array of ${plural(typeName(sch.items.type))}`;
+  if (types.includes('number') && types.includes('string') && sch.pattern?.includes('ms|s|m|h')) return 'a duration such as 1500, "30s" or "5m"';
+  if (types.includes('number') && types.includes('string') && sch.pattern?.includes('bkmg')) return 'a size such as 512 (MB), "512M" or "1G"';
+  if (types.length === 1 && types[0] === 'integer' && sch.minimum !== undefined && sch.maximum !== undefined) return `an integer from ${sch.minimum} to ${sch.maximum}`;
+  if (types.length === 1 && types[0] === 'integer' && sch.minimum !== undefined) return `an integer of at least ${sch.minimum}`;
+  if (sch.pattern === '^https?://') return 'an http:// or https:// URL';
+  return types.map((t) => `${article(typeName(t))} ${typeName(t)}`).join(' or ') || 'a valid value';
+}
+
+function typeName(t: string): string {
+  return t === 'array' ? 'array' : t === 'object' ? 'object' : t === 'integer' ? 'integer' : t === 'boolean' ? 'boolean' : t;
+}
+function plural(t: string): string {
+  return `${t}s`;
+}
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
+
+function semanticProblems(raw: RawConfig, at: (segs: Segment[], msg: string) => ConfigProblem): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [name, s] of Object.entries(raw.mcpServers ?? {})) {
+    const base: Segment[] = ['mcpServers', name];
+    const remoteType = s.type !== undefined && s.type !== 'stdio';
+    if (s.command === undefined && s.url === undefined) problems.push(at(base, 'needs a "command" (stdio server) or a "url" (remote server)'));
+    else if (s.command !== undefined && s.url !== undefined) problems.push(at([...base, 'url'], 'set either "command" or "url", not both'));
+    else if (s.type === 'stdio' && s.url !== undefined) problems.push(at([...base, 'type'], '"stdio" servers need a "command", not a "url"'));
+    else if (remoteType && s.command !== undefined) problems.push(at([...base, 'type'], `"${s.type}" servers need a "url", not a "command"`));
+  }
+  return problems;
+}
+
+function settingsWarnings(raw: RawConfig, at: (segs: Segment[], msg: string) => ConfigProblem): ConfigProblem[] {
+  const s = raw.settings;
+  if (s?.port !== undefined && s.portBase !== undefined && s.port !== s.portBase) {
+    return [at(['settings', 'portBase'], `ignored: "port" (${s.port}) is set too`)];
+  }
+  return [];
+}
+
+/** A copy of raw without the keys reported as unknown, so nothing downstream trips on them. */
+function withoutKeys(raw: RawConfig, keys: Segment[][]): RawConfig {
+  if (keys.length === 0) return raw;
+  const copy = structuredClone(raw) as Record<string | number, unknown>;
+  for (const segs of keys) {
+    let node: unknown = copy;
+    for (const s of segs.slice(0, -1)) node = (node as Record<string | number, unknown> | undefined)?.[s];
+    if (node && typeof node === 'object') delete (node as Record<string | number, unknown>)[segs[segs.length - 1]];
+  }
+  return copy as RawConfig;
+}
+
+function pointerSegments(pointer: string): Segment[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** mcpServers.github.args[1]; keys that are not identifiers are quoted: mcpServers["my.server"]. */
+export function formatPath(segments: Segment[]): string {
+  let out = '';
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(s)) out += out === '' ? s : `.${s}`;
+    else out += `[${JSON.stringify(s)}]`;
+  }
+  return out;
+}
+
+function nodeOffset(tree: Node | undefined, segments: Segment[], key: boolean): number {
+  if (!tree) return 0;
+  for (let n = segments.length; n >= 0; n--) {
+    const node = findNodeAtLocation(tree, segments.slice(0, n));
+    if (!node) continue;
+    if (n === segments.length && key && node.parent?.type === 'property') return node.parent.offset;
+    return node.offset;
+  }
+  return 0;
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function position(starts: number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo] + 1 };
+}

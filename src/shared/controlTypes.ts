@@ -1,0 +1,90 @@
+/** The control API's wire types (/api/*), shared by the host, the CLI and the extension. Stable: see README "status --json". */
+
+import type { AutoStart, ConfigProblem, Sharing, Transport } from './config/configTypes';
+
+export const STATUS_SCHEMA_VERSION = 1;
+
+export type ServerState =
+  | 'stopped'
+  | 'starting'
+  | 'running'
+  | 'crashed'
+  | 'failed'
+  | 'stopping'
+  | 'disabled'
+  | 'idle'
+  | 'needs-auth'
+  | 'needs-secret';
+
+export interface ServerStatus {
+  name: string;
+  transport: Transport;
+  state: ServerState;
+  /** The server's process (stdio); null when not running or remote. */
+  pid: number | null;
+  /** ISO time the current process started. */
+  startedAt: string | null;
+  uptimeMs: number | null;
+  /** Restarts since the host started or since the last manual start. */
+  restarts: number;
+  /** Resident memory of the server's whole process tree. */
+  rssBytes: number | null;
+  lastError: string | null;
+  /** Where MCP clients reach this server through the host. */
+  endpoint: string;
+  autoStart: AutoStart;
+  sharing: Sharing;
+  /** The name and version the server reported in MCP initialize. */
+  serverInfo: { name: string; version: string } | null;
+}
+
+export interface HostInfo {
+  pid: number;
+  port: number;
+  version: string;
+  home: string;
+  configPath: string;
+  startedAt: string;
+  uptimeMs: number;
+  rssBytes: number;
+  /** The last config reload's problem; the host keeps running the previous config. */
+  configError: { message: string; problems: ConfigProblem[] } | null;
+  configWarnings: ConfigProblem[];
+}
+
+export interface HostStatus {
+  schemaVersion: number;
+  host: HostInfo | null;
+  servers: ServerStatus[];
+}
+
+export interface HealthInfo {
+  ok: true;
+  pid: number;
+  home: string;
+  version: string;
+  port: number;
+}
+
+/** Events on GET /api/events (SSE, one JSON object per `data:` line). */
+export type HostEvent =
+  | { type: 'server-state'; server: string; state: ServerState; previous: ServerState; reason: string | null; at: string }
+  | { type: 'config-reloaded'; added: string[]; removed: string[]; changed: string[]; at: string }
+  | { type: 'config-error'; message: string; problems: ConfigProblem[]; at: string }
+  | { type: 'host-stopping'; at: string };
+
+export interface LogLine {
+  /** ISO time the line arrived. */
+  time: string;
+  stream: 'stderr' | 'stdout' | 'host';
+  text: string;
+}
+
+/** POST /api/servers/{start,stop,restart} body: no names means every server. */
+export interface ServerActionRequest {
+  names?: string[];
+}
+
+export interface ServerActionResult {
+  servers: ServerStatus[];
+}

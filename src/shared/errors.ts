@@ -1,0 +1,96 @@
+/**
+ * The one error type of Shared MCP. Every failure a user can meet carries a string code;
+ * this file is the only place that maps codes to HTTP status, JSON-RPC code and exit code.
+ */
+
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'UNKNOWN_SERVER'
+  | 'SERVER_DISABLED'
+  | 'SERVER_EXITED'
+  | 'COMMAND_NOT_FOUND'
+  | 'HOST_UNREACHABLE'
+  | 'HOST_START_FAILED'
+  | 'HOST_RUNNING'
+  | 'PORT_UNAVAILABLE'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_REQUEST'
+  | 'USAGE'
+  | 'TIMEOUT'
+  | 'INTERNAL';
+
+interface CodeInfo {
+  httpStatus: number;
+  jsonRpcCode: number;
+  exitCode: number;
+}
+
+const CODES: Record<ErrorCode, CodeInfo> = {
+  CONFIG_INVALID: { httpStatus: 422, jsonRpcCode: -32602, exitCode: 1 },
+  UNKNOWN_SERVER: { httpStatus: 404, jsonRpcCode: -32601, exitCode: 1 },
+  SERVER_DISABLED: { httpStatus: 409, jsonRpcCode: -32603, exitCode: 1 },
+  SERVER_EXITED: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
+  COMMAND_NOT_FOUND: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
+  HOST_UNREACHABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
+  HOST_START_FAILED: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
+  HOST_RUNNING: { httpStatus: 409, jsonRpcCode: -32603, exitCode: 1 },
+  PORT_UNAVAILABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
+  UNAUTHORIZED: { httpStatus: 401, jsonRpcCode: -32001, exitCode: 1 },
+  FORBIDDEN: { httpStatus: 403, jsonRpcCode: -32001, exitCode: 1 },
+  NOT_FOUND: { httpStatus: 404, jsonRpcCode: -32601, exitCode: 1 },
+  BAD_REQUEST: { httpStatus: 400, jsonRpcCode: -32600, exitCode: 1 },
+  USAGE: { httpStatus: 400, jsonRpcCode: -32602, exitCode: 2 },
+  TIMEOUT: { httpStatus: 504, jsonRpcCode: -32001, exitCode: 1 },
+  INTERNAL: { httpStatus: 500, jsonRpcCode: -32603, exitCode: 1 },
+};
+
+/** An expected failure with a one-line, user-facing message. */
+export class SharedMcpError extends Error {
+  override readonly name = 'SharedMcpError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+
+  get httpStatus(): number {
+    return CODES[this.code].httpStatus;
+  }
+  get jsonRpcCode(): number {
+    return CODES[this.code].jsonRpcCode;
+  }
+  get exitCode(): number {
+    return CODES[this.code].exitCode;
+  }
+
+  /** The wire shape used by the control API. */
+  toJSON(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** Wraps anything thrown into a SharedMcpError, keeping codes that are already ours. */
+export function toSharedMcpError(err: unknown): SharedMcpError {
+  if (err instanceof SharedMcpError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SharedMcpError('INTERNAL', message);
+}
+
+/** Rebuilds a SharedMcpError from a control API error body; undefined when it is not one. */
+export function fromErrorBody(body: unknown): SharedMcpError | undefined {
+  const e = (body as ErrorBody | undefined)?.error;
+  if (!e || typeof e.code !== 'string' || !(e.code in CODES) || typeof e.message !== 'string') return undefined;
+  return new SharedMcpError(e.code, e.message, e.details);
+}
+
+export function isErrnoException(err: unknown, code?: string): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && (code === undefined || (err as NodeJS.ErrnoException).code === code);
+}

@@ -10,7 +10,8 @@ import { processTree, readProcessTable, treeRssBytes } from './supervisor/proces
 import type { ProcessTracker } from './supervisor/processTracker';
 import { ServerSupervisor, type StateChange } from './supervisor/serverSupervisor';
 
-export const MEMORY_SAMPLE_MS = 2000;
+/** How often each server's process tree is sampled: memory limit, and members for a complete stop. */
+export const TREE_SAMPLE_MS = 2000;
 
 interface Entry {
   supervisor: ServerSupervisor;
@@ -35,7 +36,7 @@ export class ServerSet {
   private closed = false;
 
   constructor(private readonly options: ServerSetOptions) {
-    this.sampler = setInterval(() => void this.sampleMemory(), MEMORY_SAMPLE_MS);
+    this.sampler = setInterval(() => void this.sampleTrees(), TREE_SAMPLE_MS);
     this.sampler.unref();
   }
 
@@ -156,12 +157,12 @@ export class ServerSet {
     this.entries.delete(name);
   }
 
-  private async sampleMemory(): Promise<void> {
-    const running = [...this.entries.values()].filter((e) => e.supervisor.pid !== null && e.supervisor.def.maxMemoryBytes);
+  private async sampleTrees(): Promise<void> {
+    const running = [...this.entries.values()].filter((e) => e.supervisor.pid !== null);
     if (running.length === 0) return;
     const table = await readProcessTable();
     for (const { supervisor } of running) {
-      if (supervisor.pid !== null) supervisor.checkMemory(treeRssBytes(processTree(table, supervisor.pid)));
+      if (supervisor.pid !== null) supervisor.observeTree(processTree(table, supervisor.pid));
     }
   }
 }

@@ -5,6 +5,7 @@ import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
 import { killTree } from '../supervisor/killTree';
+import type { ProcessInfo } from '../supervisor/processTable';
 import { LineFramer } from './lineFramer';
 
 /** A single stdio message larger than this is dropped with an error; it never kills the backend. */
@@ -53,6 +54,8 @@ export class StdioBackend {
   private nextId = 0;
   private exited: ExitInfo | undefined;
   private closing: Promise<void> | undefined;
+  /** The process tree as last sampled; lets a stop find grandchildren that left the group. */
+  knownTree: ProcessInfo[] = [];
 
   private constructor(
     private readonly child: ChildProcess,
@@ -138,8 +141,7 @@ export class StdioBackend {
   /** Stops the whole process tree (TERM, then KILL after graceMs); idempotent. */
   close(graceMs: number): Promise<void> {
     this.closing ??= (async () => {
-      this.child.stdin?.end();
-      await killTree(this.pid, graceMs);
+      await killTree(this.pid, graceMs, { known: this.knownTree, beforeSignal: () => this.child.stdin?.end() });
       if (!this.exited) await new Promise<void>((resolve) => this.onDidExit(() => resolve()));
       this.onDidReceiveEmitter.dispose();
     })();

@@ -4,14 +4,31 @@ import { processTree, readProcessTable, type ProcessInfo } from './processTable'
 
 const POLL_MS = 50;
 
+export interface KillTreeOptions {
+  /** Processes seen in the tree earlier (a grandchild that left the group is re-parented to init when its parent dies). */
+  known?: ProcessInfo[];
+  /** Runs after the snapshot, before SIGTERM (closing the server's stdin, as MCP asks). */
+  beforeSignal?: () => void;
+}
+
 /**
  * Stops a server's whole process tree: SIGTERM to its process group and every descendant, SIGKILL to whatever
  * is left after graceMs. Resolves when nothing of the tree is alive. The tree is snapshotted first because
  * grandchildren (npx → sh → node) are re-parented to init once their parent dies.
  */
-export async function killTree(rootPid: number, graceMs: number, pgid = rootPid): Promise<void> {
-  if (process.platform === 'win32') return killTreeWindows(rootPid);
-  const members = processTree(await readProcessTable(), rootPid, pgid);
+export async function killTree(rootPid: number, graceMs: number, options: KillTreeOptions = {}): Promise<void> {
+  const pgid = rootPid;
+  if (process.platform === 'win32') {
+    options.beforeSignal?.();
+    return killTreeWindows(rootPid);
+  }
+  const table = await readProcessTable();
+  const members = processTree(table, rootPid, pgid);
+  for (const k of options.known ?? []) {
+    const now = table.get(k.pid);
+    if (now && now.startTime === k.startTime && !members.some((m) => m.pid === k.pid)) members.push(...processTree(table, k.pid, pgid));
+  }
+  options.beforeSignal?.();
   signalAll(members, pgid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {

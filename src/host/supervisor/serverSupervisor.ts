@@ -7,6 +7,7 @@ import { StdioBackend, describeExit, type ExitInfo, type InitializeResult } from
 import type { ServerLog } from '../logs/serverLog';
 import type { ProcessTracker } from './processTracker';
 import { interpolateEnv } from './serverEnv';
+import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from './processTable';
 
 export const MAX_BACKOFF_MS = 30_000;
 /** Crashes counted against maxRestarts fall out of this window. */
@@ -139,8 +140,13 @@ export class ServerSupervisor {
     this.armIdleTimer();
   }
 
-  /** Called with each memory sample of the process tree; over maxMemory restarts the server. */
-  checkMemory(rssBytes: number): void {
+  /** Called with each sample of the process tree: remembers its members, and over maxMemory restarts the server. */
+  observeTree(tree: ProcessInfo[]): void {
+    if (this.backend) this.backend.knownTree = tree;
+    this.checkMemory(treeRssBytes(tree));
+  }
+
+  private checkMemory(rssBytes: number): void {
     const max = this.definition.maxMemoryBytes;
     if (!max || this.current !== 'running' || rssBytes <= max) return;
     const reason = `memory limit exceeded: ${formatBytes(rssBytes)} > ${formatBytes(max)}`;
@@ -205,6 +211,8 @@ export class ServerSupervisor {
       this.startedAt = Date.now();
       this.setState('running', null);
       this.armIdleTimer();
+      // A first look at the tree now, not only at the next periodic sample: a crash right away must still find grandchildren.
+      void readProcessTable().then((table) => this.backend === backend && this.observeTree(processTree(table, backend.pid)));
     } catch (err) {
       if (gen !== this.generation || backend.hasExited) return; // the exit handler reports it
       const reason = toSharedMcpError(err).message;

@@ -1,0 +1,137 @@
+import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ROOT, TestHome, alive, fixture } from '../../helpers/hostHarness';
+
+const bin = (pkg: string): string => path.join(ROOT, 'node_modules', '@modelcontextprotocol', pkg, 'dist', 'index.js');
+
+describe('supervisor (real host, real servers)', function () {
+  let t: TestHome | undefined;
+  afterEach(async () => {
+    await t?.dispose();
+    t = undefined;
+  });
+
+  it('runs server-everything and server-memory and reports real pids and RSS', async () => {
+    t = await TestHome.create({
+      everything: { command: process.execPath, args: [bin('server-everything')] },
+      memory: { command: process.execPath, args: [bin('server-memory')], env: { MEMORY_FILE_PATH: '${env:HOME}/memory.jsonl' } },
+    });
+    const up = await t.cli(['up']);
+    assert.equal(up.code, 0, up.stderr);
+    const st = await t.status();
+    assert.equal(st.host?.port, t.port);
+    for (const s of st.servers) {
+      assert.equal(s.state, 'running', `${s.name}: ${s.lastError}`);
+      assert.ok(s.pid && alive(s.pid), `${s.name} pid ${s.pid} is alive`);
+      assert.ok(s.rssBytes && s.rssBytes > 10 * 1024 * 1024, `${s.name} RSS ${s.rssBytes}`);
+      assert.equal(s.endpoint, `http://127.0.0.1:${t.port}/mcp/${s.name}`);
+    }
+    assert.equal(st.servers.find((s) => s.name === 'everything')?.serverInfo?.name, 'mcp-servers/everything');
+  });
+
+  it('restarts a server killed with SIGKILL within its backoff', async () => {
+    t = await TestHome.create({ echo: fixture('fixtureServer.js', { resourceLimits: { restartDelay: '300ms' } }) });
+    await t.cli(['up']);
+    const before = await t.waitForState('echo', 'running');
+    process.kill(before.pid as number, 'SIGKILL');
+    const after = await t.waitFor((s) => s.servers[0].state === 'running' && s.servers[0].pid !== before.pid, 5000, 'a new echo process');
+    assert.equal(after.servers[0].restarts, 1);
+    assert.match(after.servers[0].lastError ?? '', /signal SIGKILL/);
+  });
+
+  it('marks a crash loop failed with the last stderr lines as the reason', async () => {
+    t = await TestHome.create({ crashy: fixture('crashServer.js', { resourceLimits: { maxRestarts: 2, restartDelay: 50 } }) });
+    const up = await t.cli(['up', 'crashy']);
+    const s = await t.waitForState('crashy', 'failed', 15_000);
+    assert.match(s.lastError ?? '', /crash loop: 3 exits/);
+    assert.match(s.lastError ?? '', /fatal: simulated crash \(fixture\)/);
+    assert.equal(s.pid, null);
+    assert.ok(up.code === 1 || up.code === 0);
+    const again = await t.cli(['status', 'crashy']);
+    assert.match(again.stdout, /failed/);
+  });
+
+  it('fails a server whose command does not exist, with a clear reason', async () => {
+    t = await TestHome.create({ ghost: { command: 'definitely-not-a-command-xyz' } });
+    const up = await t.cli(['up', 'ghost']);
+    assert.equal(up.code, 1);
+    assert.match(up.stdout, /failed/);
+    const s = await t.server('ghost');
+    assert.equal(s.state, 'failed');
+    assert.equal(s.lastError, 'command not found: definitely-not-a-command-xyz');
+  });
+
+  it('restarts a server whose process tree grows over maxMemory', async () => {
+    t = await TestHome.create({ hog: fixture('memoryHogServer.js', { resourceLimits: { maxMemory: '150M', restartDelay: 100 } }) });
+    await t.cli(['up']);
+    const first = await t.waitForState('hog', 'running');
+    const st = await t.waitFor((s) => s.servers[0].restarts >= 1 && s.servers[0].state === 'running', 30_000, 'a memory-limit restart');
+    assert.notEqual(st.servers[0].pid, first.pid);
+    assert.match(st.servers[0].lastError ?? '', /memory limit exceeded: \d+ MB > 150 MB/);
+    assert.equal(alive(first.pid as number), false);
+  });
+
+  it('leaves no process of a server behind on down, grandchildren and SIGTERM-ignoring servers included', async () => {
+    const pidFile = path.join(require('node:os').tmpdir(), `shared-mcp-gc-${process.pid}-${Date.now()}`);
+    t = await TestHome.create({
+      tree: fixture('grandchildServer.js', { env: { FIXTURE_PID_FILE: pidFile } }),
+      stubborn: fixture('stubbornServer.js'),
+      npx: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'], cwd: ROOT, env: { MEMORY_FILE_PATH: '${env:HOME}/m.jsonl' } },
+    }, { stopGrace: '1s' });
+    await t.cli(['up']);
+    await t.waitFor((s) => s.servers.every((x) => x.state === 'running'), 60_000, 'all running');
+    const pids = (await fs.readFile(pidFile, 'utf8')).trim().split('\n').map(Number);
+    assert.equal(pids.length, 3);
+    assert.ok(pids.every(alive), 'server and both grandchildren run');
+    const hostPid = (await t.registry())?.pid as number;
+    const down = await t.cli(['down']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.ok(pids.every((p) => !alive(p)), `still alive: ${pids.filter(alive)}`);
+    assert.deepEqual(t.processes(), [hostPid], 'only the host is left');
+    for (const s of (await t.status()).servers) assert.equal(s.state, 'stopped');
+    await fs.rm(pidFile, { force: true });
+  });
+
+  it('keeps the host responsive and the log bounded while a server floods stderr', async () => {
+    t = await TestHome.create({ flood: fixture('floodServer.js'), echo: fixture('fixtureServer.js') });
+    await t.cli(['up']);
+    await t.waitForState('flood', 'running');
+    await sleep(1500);
+    const started = Date.now();
+    const st = await t.status();
+    assert.ok(Date.now() - started < 5000, 'status answered while flooding');
+    assert.equal(st.servers.find((s) => s.name === 'echo')?.state, 'running');
+    const logs = await t.cli(['logs', 'flood', '-n', '5']);
+    assert.equal(logs.code, 0);
+    assert.match(logs.stdout, /flood flood|lines dropped/);
+    const size = (await fs.stat(path.join(t.home, 'logs', 'flood.log'))).size;
+    assert.ok(size <= 5 * 1024 * 1024, `flood.log is ${size} bytes`);
+  });
+
+  it('starts lazy servers on demand, stops idle ones, and refuses disabled ones', async () => {
+    t = await TestHome.create({
+      lazy: fixture('fixtureServer.js', { autoStart: 'lazy' }),
+      manual: fixture('fixtureServer.js', { autoStart: false }),
+      idler: fixture('fixtureServer.js', { idleTimeout: '1s' }),
+      off: fixture('fixtureServer.js', { disabled: true }),
+    });
+    await t.cli(['up']);
+    await t.waitForState('idler', 'running');
+    let st = await t.status();
+    const state = (n: string): string | undefined => st.servers.find((s) => s.name === n)?.state;
+    assert.equal(state('lazy'), 'idle');
+    assert.equal(state('manual'), 'stopped');
+    assert.equal(state('off'), 'disabled');
+    await t.waitForState('idler', 'idle', 10_000);
+    const up = await t.cli(['up', 'lazy', 'manual']);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    st = await t.status();
+    assert.equal(state('lazy'), 'running');
+    assert.equal(state('manual'), 'running');
+    const refused = await t.cli(['up', 'off']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /disabled in the config: off/);
+  });
+});

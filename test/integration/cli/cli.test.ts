@@ -1,0 +1,115 @@
+import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { TestHome, fixture } from '../../helpers/hostHarness';
+
+describe('shared-mcp CLI', function () {
+  let t: TestHome;
+  before(async () => {
+    t = await TestHome.create({ echo: fixture('fixtureServer.js', { env: { FIXTURE_STDERR_EVERY_MS: '100' } }) });
+  });
+  after(async () => t.dispose());
+
+  describe('without a host', () => {
+    it('exits 2 with one line for usage errors', async () => {
+      for (const args of [['frobnicate'], ['status', '--bogus'], ['logs'], ['logs', 'a', 'b'], ['up', '--host'], ['logs', 'echo', '-n', 'x'], []]) {
+        const r = await t.cli(args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        if (args.length > 0) assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      }
+    });
+
+    it('prints a stack trace only with --debug', async () => {
+      const r = await t.cli(['frobnicate', '--debug']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /\n\s+at /);
+    });
+
+    it('reports that no host runs: status exits 1, status --json gives host null, down is a no-op', async () => {
+      const s = await t.cli(['status']);
+      assert.equal(s.code, 1);
+      assert.match(s.stderr, /^shared-mcp: no host is running for .*\(start it with: shared-mcp up\)\n$|^no host is running/);
+      const j = await t.cli(['status', '--json']);
+      assert.equal(j.code, 1);
+      assert.deepEqual(JSON.parse(j.stdout), { schemaVersion: 1, host: null, servers: [] });
+      assert.equal((await t.cli(['down'])).code, 0);
+      const logs = await t.cli(['logs', 'echo']);
+      assert.equal(logs.code, 1);
+      assert.match(logs.stderr, /no host is running/);
+    });
+
+    it('config path prints the home config; config validate names line, column and key', async () => {
+      const p = await t.cli(['config', 'path']);
+      assert.equal(p.stdout.trim(), path.join(t.home, 'config.jsonc'));
+      assert.equal((await t.cli(['config', 'validate'])).code, 0);
+      const bad = path.join(t.home, 'bad.jsonc');
+      await fs.writeFile(bad, '{\n  // comment\n  "mcpServers": { "github": { "command": "npx", "args": "x" } },\n}\n');
+      const v = await t.cli(['config', 'validate', bad]);
+      assert.equal(v.code, 1);
+      assert.equal(v.stderr, `error: ${bad}:3:57 mcpServers.github.args: expected an array of strings\n`);
+      const missing = await t.cli(['config', 'validate', path.join(t.home, 'nope.jsonc')]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /config file not found/);
+      const json = await t.cli(['config', 'validate', bad, '--json']);
+      assert.equal(JSON.parse(json.stdout).errors[0].line, 3);
+    });
+  });
+
+  describe('with a host', () => {
+    before(async () => {
+      const up = await t.cli(['up']);
+      assert.equal(up.code, 0, up.stderr);
+    });
+
+    it('status --json has the documented, stable shape', async () => {
+      const st = await t.status();
+      assert.deepEqual(Object.keys(st), ['schemaVersion', 'host', 'servers']);
+      assert.deepEqual(Object.keys(st.host ?? {}).sort(), ['configError', 'configPath', 'configWarnings', 'home', 'pid', 'port', 'rssBytes', 'startedAt', 'uptimeMs', 'version'].sort());
+      assert.deepEqual(
+        Object.keys(st.servers[0]).sort(),
+        ['autoStart', 'endpoint', 'lastError', 'name', 'pid', 'restarts', 'rssBytes', 'serverInfo', 'sharing', 'startedAt', 'state', 'transport', 'uptimeMs'].sort(),
+      );
+    });
+
+    it('names an unknown server clearly and exits 1, touching nothing', async () => {
+      const before = await t.server('echo');
+      for (const cmd of ['up', 'down', 'restart', 'logs', 'status']) {
+        const r = await t.cli([cmd, 'nosuch']);
+        assert.equal(r.code, 1, cmd);
+        assert.match(r.stderr, /unknown server: nosuch/, cmd);
+      }
+      assert.equal((await t.server('echo')).pid, before.pid);
+    });
+
+    it('restart gives the server a new process', async () => {
+      const before = await t.server('echo');
+      const r = await t.cli(['restart', 'echo']);
+      assert.equal(r.code, 0, r.stderr);
+      const after = await t.server('echo');
+      assert.equal(after.state, 'running');
+      assert.notEqual(after.pid, before.pid);
+    });
+
+    it('logs -n prints the last lines; logs -f follows new ones', async () => {
+      await new Promise((r) => setTimeout(r, 600));
+      const r = await t.cli(['logs', 'echo', '-n', '3']);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout.trim().split('\n').length, 3);
+      const child = t.spawnCli(['logs', 'echo', '-f', '-n', '0']);
+      let out = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise((r2) => setTimeout(r2, 800));
+      child.kill('SIGINT');
+      const code = await new Promise((r2) => child.on('exit', r2));
+      assert.equal(code, 0);
+      assert.ok(out.split('\n').filter((l) => /tick \d+/.test(l)).length >= 3, out);
+    });
+
+    it('the log file holds the server output with timestamps', async () => {
+      const text = await fs.readFile(path.join(t.home, 'logs', 'echo.log'), 'utf8');
+      assert.match(text, /^\d{4}-\d\d-\d\dT[\d:.]+Z \[stderr\] tick \d+$/m);
+      assert.match(text, /\[host\] started pid \d+/);
+    });
+  });
+});

@@ -1,0 +1,109 @@
+import { strict as assert } from 'node:assert';
+import * as http from 'node:http';
+import { ControlClient } from '../../../src/client/controlClient';
+import type { HostEvent } from '../../../src/shared/controlTypes';
+import { TestHome, fixture } from '../../helpers/hostHarness';
+
+describe('config hot reload (real host)', function () {
+  let t: TestHome | undefined;
+  afterEach(async () => {
+    await t?.dispose();
+    t = undefined;
+  });
+
+  it('restarts only the server whose definition changed, adds and removes the others', async () => {
+    t = await TestHome.create({ keep: fixture('fixtureServer.js'), change: fixture('fixtureServer.js'), drop: fixture('fixtureServer.js') });
+    await t.cli(['up']);
+    const before = await t.waitFor((s) => s.servers.every((x) => x.state === 'running'), 20_000, 'running');
+    const pid = (n: string, st = before): number | null | undefined => st.servers.find((s) => s.name === n)?.pid;
+    const reg = await t.registry();
+    const events: HostEvent[] = [];
+    const sub = new ControlClient(reg!).events((e) => events.push(e), () => undefined);
+    try {
+      await t.writeConfig({
+        keep: fixture('fixtureServer.js'),
+        change: fixture('fixtureServer.js', { env: { CHANGED: '1' } }),
+        added: fixture('fixtureServer.js'),
+      });
+      const after = await t.waitFor(
+        (s) => s.servers.length === 3 && s.servers.every((x) => x.state === 'running') && pid('change', s) !== pid('change'),
+        20_000,
+        'the reload to apply',
+      );
+      assert.equal(pid('keep', after), pid('keep'), 'unchanged server kept its process');
+      assert.deepEqual(after.servers.map((s) => s.name).sort(), ['added', 'change', 'keep']);
+      const reloaded = events.find((e) => e.type === 'config-reloaded');
+      assert.deepEqual(reloaded && { a: reloaded.added, r: reloaded.removed, c: reloaded.changed }, { a: ['added'], r: ['drop'], c: ['change'] });
+    } finally {
+      sub.dispose();
+    }
+  });
+
+  it('keeps the running config when the new file is invalid, reports it, and recovers when fixed', async () => {
+    t = await TestHome.create({ echo: fixture('fixtureServer.js') });
+    await t.cli(['up']);
+    const before = await t.waitForState('echo', 'running');
+    const reg = await t.registry();
+    const events: HostEvent[] = [];
+    const sub = new ControlClient(reg!).events((e) => events.push(e), () => undefined);
+    try {
+      await t.writeRawConfig(`{\n  "mcpServers": {\n    "echo": { "command": "node", "args": "not-an-array" }\n  }\n}\n`);
+      const st = await t.waitFor((s) => s.host?.configError !== null, 10_000, 'the config error');
+      assert.match(st.host?.configError?.message ?? '', /config\.jsonc:3:42 mcpServers\.echo\.args: expected an array of strings/);
+      assert.equal(st.servers[0].state, 'running');
+      assert.equal(st.servers[0].pid, before.pid, 'the server was not touched');
+      const human = await t.cli(['status']);
+      assert.match(human.stdout, /config error \(still running the previous config\)/);
+      const ev = events.find((e) => e.type === 'config-error');
+      assert.ok(ev && ev.type === 'config-error' && ev.problems[0].line === 3);
+
+      await t.writeRawConfig('{ "mcpServers": { "echo": { "command": "node" ');
+      await t.waitFor((s) => /invalid JSON/.test(s.host?.configError?.message ?? ''), 10_000, 'the syntax error');
+
+      await t.writeConfig({ echo: fixture('fixtureServer.js') });
+      const fixed = await t.waitFor((s) => s.host?.configError === null, 10_000, 'the error to clear');
+      assert.equal(fixed.servers[0].pid, before.pid, 'same definition as before: not restarted');
+    } finally {
+      sub.dispose();
+    }
+  });
+});
+
+describe('control API security (real host)', function () {
+  let t: TestHome | undefined;
+  after(async () => t?.dispose());
+
+  function get(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: t?.port, path, headers }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+  }
+
+  it('answers /health without a token, and nothing else', async () => {
+    t = await TestHome.create({ secretname: fixture('fixtureServer.js') });
+    await t.cli(['up']);
+    const r = await get('/health', {});
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { ok: true });
+  });
+
+  it('rejects /api without the control token (401), with a foreign Host (403) or Origin (403)', async () => {
+    const reg = (await t!.registry())!;
+    const auth = { authorization: `Bearer ${reg.controlToken}` };
+    assert.equal((await get('/api/status', {})).status, 401);
+    assert.equal((await get('/api/status', { authorization: 'Bearer wrong' })).status, 401);
+    assert.equal((await get('/api/status', { ...auth, host: `evil.example:${t!.port}` })).status, 403);
+    assert.equal((await get('/api/status', { ...auth, origin: 'http://evil.example' })).status, 403);
+    assert.equal((await get('/api/status', { ...auth, origin: `http://localhost:${t!.port}` })).status, 200);
+    const ok = await get('/api/status', auth);
+    assert.equal(ok.status, 200);
+    assert.ok(JSON.parse(ok.body).servers[0].name === 'secretname');
+    const unknown = await get('/api/servers/nope/logs', auth);
+    assert.equal(unknown.status, 404);
+    assert.equal(JSON.parse(unknown.body).error.code, 'UNKNOWN_SERVER');
+  });
+});

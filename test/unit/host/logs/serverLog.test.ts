@@ -1,0 +1,182 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LOG_MAX_LINES_PER_SECOND, LOG_MAX_LINE_CHARS, LOG_RING_LINES, ServerLog } from '../../../../src/host/logs/serverLog';
+import { RotatingFile } from '../../../../src/host/logs/rotatingFile';
+import type { LogLine } from '../../../../src/shared/controlTypes';
+
+describe('ServerLog', () => {
+  let dir: string;
+  let file: string;
+  let log: ServerLog;
+  const realNow = Date.now;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shared-mcp-unit-'));
+    file = path.join(dir, 'server.log');
+    log = new ServerLog(new RotatingFile(file, 50 * 1024 * 1024, 2));
+  });
+  afterEach(() => {
+    Date.now = realNow;
+    log.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const texts = (lines: LogLine[]): string[] => lines.map((l) => l.text);
+
+  it('records complete lines with stream and ISO time', () => {
+    log.append('stdout', 'hello\n');
+    const [line] = log.tail();
+    assert.equal(line.stream, 'stdout');
+    assert.equal(line.text, 'hello');
+    assert.equal(new Date(line.time).toISOString(), line.time);
+  });
+
+  it('joins partial lines across appends', () => {
+    log.append('stderr', 'par');
+    log.append('stderr', 'tial');
+    assert.deepEqual(log.tail(), []);
+    log.append('stderr', ' line\nnext');
+    assert.deepEqual(texts(log.tail()), ['partial line']);
+    log.append('stderr', '\n');
+    assert.deepEqual(texts(log.tail()), ['partial line', 'next']);
+  });
+
+  it('keeps partial lines of stdout and stderr apart', () => {
+    log.append('stdout', 'out-');
+    log.append('stderr', 'err-');
+    log.append('stdout', 'a\n');
+    log.append('stderr', 'b\n');
+    assert.deepEqual(log.tail().map((l) => [l.stream, l.text]), [['stdout', 'out-a'], ['stderr', 'err-b']]);
+  });
+
+  it('handles \\r\\n, also when split between appends', () => {
+    log.append('stdout', 'one\r\ntwo\r');
+    log.append('stdout', '\nthree\n');
+    assert.deepEqual(texts(log.tail()), ['one', 'two', 'three']);
+  });
+
+  it('records several lines from one chunk, including blank ones', () => {
+    log.append('stdout', 'a\n\nb\n');
+    assert.deepEqual(texts(log.tail()), ['a', '', 'b']);
+  });
+
+  it('cuts an unterminated line over LOG_MAX_LINE_CHARS', () => {
+    log.append('stderr', 'x'.repeat(LOG_MAX_LINE_CHARS + 10));
+    const [line] = log.tail();
+    assert.equal(line.text, `${'x'.repeat(LOG_MAX_LINE_CHARS)}…`);
+    log.append('stderr', 'tail\n');
+    assert.deepEqual(texts(log.tail()).slice(1), ['tail']);
+  });
+
+  it('cuts a whole line over LOG_MAX_LINE_CHARS', () => {
+    log.line('host', 'y'.repeat(LOG_MAX_LINE_CHARS * 2));
+    assert.equal(log.tail()[0].text, `${'y'.repeat(LOG_MAX_LINE_CHARS)}…`);
+  });
+
+  it('tail(n) gives the last n lines in order', () => {
+    for (let i = 0; i < 10; i++) log.line('stdout', `l${i}`);
+    assert.deepEqual(texts(log.tail(3)), ['l7', 'l8', 'l9']);
+    assert.deepEqual(texts(log.tail(100)).length, 10);
+    assert.deepEqual(log.tail(0), []);
+  });
+
+  it("tailOf gives the last n non-blank lines of one stream", () => {
+    log.append('stderr', 'e1\n');
+    log.append('stdout', 'o1\n');
+    log.append('stderr', 'e2\n   \n\n');
+    log.append('stdout', 'o2\n');
+    log.append('stderr', 'e3\n\n');
+    assert.deepEqual(log.tailOf('stderr', 2), ['e2', 'e3']);
+    assert.deepEqual(log.tailOf('stderr', 10), ['e1', 'e2', 'e3']);
+    assert.deepEqual(log.tailOf('stdout', 1), ['o2']);
+    assert.deepEqual(log.tailOf('host', 5), []);
+  });
+
+  it('keeps at most LOG_RING_LINES lines, dropping the oldest', () => {
+    let t = 1_000_000;
+    Date.now = () => (t += 10); // spread over time so the rate limit does not interfere
+    for (let i = 0; i < LOG_RING_LINES + 250; i++) log.line('stdout', `n${i}`);
+    const all = log.tail();
+    assert.equal(all.length, LOG_RING_LINES);
+    assert.equal(all[0].text, 'n250');
+    assert.equal(all[all.length - 1].text, `n${LOG_RING_LINES + 249}`);
+  });
+
+  it('writes each line to the file as "<time> [<stream>] <text>"', () => {
+    log.append('stderr', 'boom\n');
+    log.line('host', 'note');
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[stderr\] boom$/);
+    assert.match(lines[1], / \[host\] note$/);
+  });
+
+  it('drops lines above the rate limit within one second and reports the count later', () => {
+    let now = 5_000_000;
+    Date.now = () => now;
+    const over = 300;
+    let chunk = '';
+    for (let i = 0; i < LOG_MAX_LINES_PER_SECOND + over; i++) chunk += `f${i}\n`;
+    log.append('stderr', chunk);
+    now += 999;
+    log.append('stderr', 'still-limited\n');
+    let all = log.tail(LOG_RING_LINES);
+    assert.equal(all[all.length - 1].text, `f${LOG_MAX_LINES_PER_SECOND - 1}`);
+    assert.equal(all.some((l) => l.text === `f${LOG_MAX_LINES_PER_SECOND}`), false);
+    assert.equal(all.some((l) => l.stream === 'host'), false, 'no notice before the window ends');
+
+    now += 1;
+    log.append('stderr', 'after\n');
+    all = log.tail(2);
+    assert.deepEqual(all.map((l) => [l.stream, l.text]), [
+      ['host', `[${over + 1} lines dropped: more than ${LOG_MAX_LINES_PER_SECOND} lines/s]`],
+      ['stderr', 'after'],
+    ]);
+  });
+
+  it('drops over the rate limit in real time and records the notice after a second', async function () {
+    this.timeout(10_000);
+    const lines = Array.from({ length: LOG_MAX_LINES_PER_SECOND + 50 }, (_, i) => `r${i}`).join('\n');
+    log.append('stdout', `${lines}\n`);
+    assert.equal(log.tail(1)[0].text, `r${LOG_MAX_LINES_PER_SECOND - 1}`);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    log.append('stdout', 'later\n');
+    const notice = log.tail(2)[0];
+    assert.equal(notice.stream, 'host');
+    assert.match(notice.text, /^\[\d+ lines dropped: more than 2000 lines\/s\]$/);
+    assert.equal(Number(/\d+/.exec(notice.text)?.[0]), 50);
+  });
+
+  it('never drops host lines', () => {
+    const now = 7_000_000;
+    Date.now = () => now;
+    for (let i = 0; i < LOG_MAX_LINES_PER_SECOND; i++) log.line('stdout', 'x');
+    log.line('stdout', 'dropped');
+    log.line('host', 'kept');
+    assert.equal(log.tail(1)[0].text, 'kept');
+  });
+
+  it('tells followers each line until they dispose', () => {
+    const seen: string[] = [];
+    const other: string[] = [];
+    const sub = log.follow((l) => seen.push(`${l.stream}:${l.text}`));
+    log.follow((l) => other.push(l.text));
+    log.append('stdout', 'a\nb');
+    log.append('stdout', '\n');
+    log.line('host', 'c');
+    sub.dispose();
+    log.append('stderr', 'd\n');
+    assert.deepEqual(seen, ['stdout:a', 'stdout:b', 'host:c']);
+    assert.deepEqual(other, ['a', 'b', 'c', 'd']);
+  });
+
+  it('stops telling followers after close', () => {
+    const seen: string[] = [];
+    log.follow((l) => seen.push(l.text));
+    log.close();
+    log.line('host', 'late');
+    assert.deepEqual(seen, []);
+  });
+});

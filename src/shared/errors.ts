@@ -87,7 +87,7 @@ export function toSharedMcpError(err: unknown): SharedMcpError {
 /** Rebuilds a SharedMcpError from a control API error body; undefined when it is not one. */
 export function fromErrorBody(body: unknown): SharedMcpError | undefined {
   const e = (body as ErrorBody | undefined)?.error;
-  if (!e || typeof e.code !== 'string' || !(e.code in CODES) || typeof e.message !== 'string') return undefined;
+  if (!e || typeof e.code !== 'string' || !Object.prototype.hasOwnProperty.call(CODES, e.code) || typeof e.message !== 'string') return undefined;
   return new SharedMcpError(e.code, e.message, e.details);
 }
 

@@ -19,6 +19,7 @@ export class ServerLog {
   private windowStart = 0;
   private windowLines = 0;
   private dropped = 0;
+  private dropNote: NodeJS.Timeout | undefined;
 
   constructor(private readonly file: RotatingFile) {}
 
@@ -41,16 +42,25 @@ export class ServerLog {
   line(stream: LogLine['stream'], text: string): void {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
-      if (this.dropped > 0) this.record({ time: new Date(now).toISOString(), stream: 'host', text: `[${this.dropped} lines dropped: more than ${LOG_MAX_LINES_PER_SECOND} lines/s]` });
+      this.noteDropped();
       this.windowStart = now;
       this.windowLines = 0;
-      this.dropped = 0;
     }
     if (++this.windowLines > LOG_MAX_LINES_PER_SECOND && stream !== 'host') {
-      this.dropped++;
+      // A server that floods and then falls silent still gets its note, when the second is over.
+      if (this.dropped++ === 0) this.dropNote = setTimeout(() => this.noteDropped(), this.windowStart + 1000 - now).unref();
       return;
     }
     this.record({ time: new Date(now).toISOString(), stream, text: text.length > LOG_MAX_LINE_CHARS ? `${text.slice(0, LOG_MAX_LINE_CHARS)}…` : text });
+  }
+
+  private noteDropped(): void {
+    if (this.dropNote) clearTimeout(this.dropNote);
+    this.dropNote = undefined;
+    if (this.dropped === 0) return;
+    const n = this.dropped;
+    this.dropped = 0;
+    this.record({ time: new Date().toISOString(), stream: 'host', text: `[${n} lines dropped: more than ${LOG_MAX_LINES_PER_SECOND} lines/s]` });
   }
 
   /** The last n lines (all kept lines when n is omitted). */
@@ -71,6 +81,7 @@ export class ServerLog {
   }
 
   close(): void {
+    if (this.dropNote) clearTimeout(this.dropNote);
     this.listeners.clear();
     this.file.close();
   }

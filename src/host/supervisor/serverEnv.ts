@@ -1,5 +1,6 @@
 import { SharedMcpError } from '../../shared/errors';
 import type { ServerDefinition } from '../../shared/config/configTypes';
+import { formatPath } from '../../shared/config/validateConfig';
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -9,7 +10,7 @@ export function interpolateEnv(def: ServerDefinition, base: NodeJS.ProcessEnv): 
   for (const [key, value] of Object.entries(def.env)) {
     env[key] = value.replace(ENV_REF, (_, name: string) => {
       const v = base[name];
-      if (v === undefined) throw new SharedMcpError('CONFIG_INVALID', `mcpServers.${def.name}.env.${key}: \${env:${name}} is not set in the host's environment`);
+      if (v === undefined) throw new SharedMcpError('CONFIG_INVALID', `${formatPath(['mcpServers', def.name, 'env', key])}: \${env:${name}} is not set in the host's environment`);
       return v;
     });
   }

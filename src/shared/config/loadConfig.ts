@@ -94,11 +94,18 @@ function expandTilde(p: string): string {
 
 /** The servers whose definitions differ between two configs: added, removed, changed (by name). */
 export function diffServers(before: ServerDefinition[], after: ServerDefinition[]): { added: string[]; removed: string[]; changed: string[] } {
-  const old = new Map(before.map((d) => [d.name, JSON.stringify(d)]));
-  const now = new Map(after.map((d) => [d.name, JSON.stringify(d)]));
+  const old = new Map(before.map((d) => [d.name, canonicalJson(d)]));
+  const now = new Map(after.map((d) => [d.name, canonicalJson(d)]));
   return {
     added: [...now.keys()].filter((n) => !old.has(n)),
     removed: [...old.keys()].filter((n) => !now.has(n)),
     changed: [...now.keys()].filter((n) => old.has(n) && old.get(n) !== now.get(n)),
   };
+}
+
+/** JSON with object keys sorted, so reordering keys in env or headers is not a change; array order still counts. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }

@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import schema from '../../../schemas/config.schema.json';
 import type { ConfigProblem } from './configTypes';
+import { parseSizeBytes } from '../units';
 
 type Segment = string | number;
 
@@ -84,7 +85,7 @@ export function validateConfigText(text: string): ValidationResult {
   const unknownKeys: Segment[][] = [];
   if (!validateSchema(raw)) {
     for (const e of validateSchema.errors ?? []) {
-      const problem = describeAjvError(e);
+      const problem = describeAjvError(e, raw);
       if (!problem) continue;
       const key = `${problem.segments.join('\u0000')}|${problem.message}`;
       if (seen.has(key)) continue;
@@ -110,8 +111,8 @@ interface DescribedError {
   warning?: boolean;
 }
 
-function describeAjvError(e: ErrorObject): DescribedError | undefined {
-  const segments = pointerSegments(e.instancePath);
+function describeAjvError(e: ErrorObject, raw: unknown): DescribedError | undefined {
+  const segments = pointerSegments(e.instancePath, raw);
   switch (e.keyword) {
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
@@ -181,6 +182,8 @@ function semanticProblems(raw: RawConfig, at: (segs: Segment[], msg: string) => 
     else if (s.command !== undefined && s.url !== undefined) problems.push(at([...base, 'url'], 'set either "command" or "url", not both'));
     else if (s.type === 'stdio' && s.url !== undefined) problems.push(at([...base, 'type'], '"stdio" servers need a "command", not a "url"'));
     else if (remoteType && s.command !== undefined) problems.push(at([...base, 'type'], `"${s.type}" servers need a "url", not a "command"`));
+    const maxMemory = s.resourceLimits?.maxMemory;
+    if (maxMemory !== undefined && !parseSizeBytes(maxMemory)) problems.push(at([...base, 'resourceLimits', 'maxMemory'], 'must be more than 0 (leave it out for no limit)'));
   }
   return problems;
 }
@@ -205,13 +208,17 @@ function withoutKeys(raw: RawConfig, keys: Segment[][]): RawConfig {
   return copy as RawConfig;
 }
 
-function pointerSegments(pointer: string): Segment[] {
+/** JSON pointer → path segments; a digit-only part is an index only where it indexes an array ("123" may be a server name). */
+function pointerSegments(pointer: string, raw: unknown): Segment[] {
   if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const segments: Segment[] = [];
+  let node = raw;
+  for (const part of pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    const seg = Array.isArray(node) && /^\d+$/.test(part) ? Number(part) : part;
+    segments.push(seg);
+    node = (node as Record<string | number, unknown> | undefined)?.[seg];
+  }
+  return segments;
 }
 
 /** mcpServers.github.args[1]; keys that are not identifiers are quoted: mcpServers["my.server"]. */

@@ -102,4 +102,9 @@ describe('isErrnoException', () => {
     assert.equal(isErrnoException(new Error('x')), false);
     assert.equal(isErrnoException({ code: 'ENOENT' }), false);
   });
+
+  it('rejects code names inherited from Object.prototype (regression)', () => {
+    assert.equal(fromErrorBody({ error: { code: 'toString', message: 'm' } }), undefined);
+    assert.equal(fromErrorBody({ error: { code: 'constructor', message: 'm' } }), undefined);
+  });
 });

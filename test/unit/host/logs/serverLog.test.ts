@@ -179,4 +179,14 @@ describe('ServerLog', () => {
     log.line('host', 'late');
     assert.deepEqual(seen, []);
   });
+
+  it('notes dropped lines even when the server falls silent after flooding (regression)', async function () {
+    this.timeout(10_000);
+    const lines = Array.from({ length: LOG_MAX_LINES_PER_SECOND + 7 }, (_, i) => `q${i}`).join('\n');
+    log.append('stdout', `${lines}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const notice = log.tail(1)[0];
+    assert.equal(notice.stream, 'host');
+    assert.match(notice.text, /^\[7 lines dropped/);
+  });
 });

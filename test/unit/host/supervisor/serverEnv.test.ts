@@ -60,4 +60,8 @@ describe('interpolateEnv', () => {
       },
     );
   });
+
+  it('quotes a dotted server name in the reported key path (regression)', () => {
+    assert.throws(() => interpolateEnv(def({ TOKEN: '${env:NOPE_XYZ}' }, 'my.server'), {}), (e: SharedMcpError) => e.message.startsWith('mcpServers["my.server"].env.TOKEN: ${env:NOPE_XYZ} is not set'));
+  });
 });

@@ -221,4 +221,10 @@ describe('diffServers', () => {
     const b = defs({ x: { command: 'a', resourceLimits: { maxMemory: '1G' } }, y: { command: 'b', disabled: true } });
     assert.deepEqual(diffServers(a, b).changed, ['x', 'y']);
   });
+
+  it('does not count reordered env or header keys as a change (regression)', () => {
+    const a = defs({ x: { command: 'a', env: { A: '1', B: '2' } }, y: { url: 'https://e.com', headers: { H: '1', G: '2' } } });
+    const b = defs({ x: { command: 'a', env: { B: '2', A: '1' } }, y: { url: 'https://e.com', headers: { G: '2', H: '1' } } });
+    assert.deepEqual(diffServers(a, b).changed, []);
+  });
 });

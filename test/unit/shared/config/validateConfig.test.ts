@@ -290,4 +290,19 @@ describe('formatPath', () => {
     const e = onlyError(validateConfigText('{"mcpServers":{"my.server":{"command":"x","args":"s"}}}'));
     assert.equal(e.path, 'mcpServers["my.server"].args');
   });
+
+  describe('regressions', () => {
+    it('locates errors under an all-digit server name at the right key', () => {
+      const text = '{"mcpServers":{"123":{"command":"x","args":"s"}}}';
+      const e = onlyError(validateConfigText(text));
+      assert.equal(e.path, 'mcpServers["123"].args');
+      assert.deepEqual({ line: e.line, column: e.column }, posOf(text, '"s"'));
+    });
+
+    it('rejects a maxMemory of "0" instead of silently meaning no limit', () => {
+      const e = onlyError(validateConfigText('{"mcpServers":{"a":{"command":"x","resourceLimits":{"maxMemory":"0"}}}}'));
+      assert.equal(e.path, 'mcpServers.a.resourceLimits.maxMemory');
+      assert.match(e.message, /must be more than 0/);
+    });
+  });
 });

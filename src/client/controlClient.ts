@@ -63,16 +63,8 @@ export class ControlClient {
           timeout: timeoutMs,
         },
         (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => {
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              return reject(new SharedMcpError('HOST_UNREACHABLE', `the host answered ${path} with something that is not JSON (HTTP ${res.statusCode})`));
-            }
+          void readJson(res).then((parsed) => {
+            if (parsed === undefined) return reject(new SharedMcpError('HOST_UNREACHABLE', `the host answered ${path} with something that is not JSON (HTTP ${res.statusCode})`));
             if ((res.statusCode ?? 500) >= 400) return reject(fromErrorBody(parsed) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`));
             resolve(parsed as T);
           });
@@ -89,18 +81,7 @@ export class ControlClient {
     let disposed = false;
     const req = http.get({ host: this.registry.address, port: this.registry.port, path, headers: { authorization: `Bearer ${this.registry.controlToken}`, accept: 'text/event-stream' } }, (res) => {
       if ((res.statusCode ?? 500) >= 400) {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            body = undefined;
-          }
-          onEnd(fromErrorBody(body) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`));
-        });
+        void readJson(res).then((body) => onEnd(fromErrorBody(body) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`)));
         return;
       }
       parseSse(res, (data) => onData(JSON.parse(data) as T));
@@ -114,4 +95,21 @@ export class ControlClient {
       },
     };
   }
+}
+
+/** The whole response body parsed as JSON; undefined when it is not JSON. */
+function readJson(res: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (text += d));
+    res.on('end', () => {
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        resolve(undefined);
+      }
+    });
+    res.on('error', () => resolve(undefined));
+  });
 }

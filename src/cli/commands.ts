@@ -164,7 +164,8 @@ export async function serve(ctx: CliContext, names: string[], flags: Flags): Pro
   process.on('SIGTERM', forward);
   // Ctrl-C reaches the host directly (same process group); the CLI only waits for it.
   process.on('SIGINT', () => undefined);
-  void announce(ctx, home, child.pid as number);
+  // The host's own log already tells what went wrong if it dies before it is announced.
+  void announce(ctx, home, child.pid as number).catch(() => undefined);
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 

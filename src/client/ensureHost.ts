@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs, openSync, closeSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SharedMcpError } from '../shared/errors';
+import { HOST_RUNNING_EXIT_CODE, SharedMcpError } from '../shared/errors';
 import { checkHealth } from '../shared/healthCheck';
 import { homePaths, HOME_ENV } from '../shared/homePaths';
 import { isPidAlive, readRegistry, type HostRegistry } from '../shared/registry';
@@ -84,7 +84,8 @@ async function spawnHost(options: EnsureHostOptions, timeoutMs: number): Promise
   while (Date.now() < deadline) {
     const reg = await findHost(options.home);
     if (reg) return reg;
-    if (exited) {
+    // Exit code 3: another host won the race for this home; it will show up in host.json.
+    if (exited && exited.code !== HOST_RUNNING_EXIT_CODE) {
       const why = await lastLine(paths.hostOut);
       throw new SharedMcpError('HOST_START_FAILED', `the host exited while starting${why ? `: ${why}` : ''} (see ${paths.hostOut})`);
     }

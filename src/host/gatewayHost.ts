@@ -7,8 +7,8 @@ import { loadConfig } from '../shared/config/loadConfig';
 import { DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/configTypes';
 import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
 import { checkHealth } from '../shared/healthCheck';
-import { homePaths, type HomePaths } from '../shared/homePaths';
-import { isPidAlive, readRegistry, removeRegistryIfOwned, writeFileAtomic, writeRegistry, type HostRegistry } from '../shared/registry';
+import { DEFAULT_PORT, homePaths, type HomePaths } from '../shared/homePaths';
+import { claimRegistry, isPidAlive, readRegistry, removeRegistryIfOwned, writeFileAtomic } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { watchFile } from './configWatcher';
 import { handleControl } from './http/controlApi';
@@ -55,6 +55,8 @@ export class GatewayHost {
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private port = 0;
+  private claimed = false;
+  private readyPromise: Promise<void> = Promise.resolve();
   private readonly servers: ServerSet;
   private readonly server: http.Server;
 
@@ -91,13 +93,13 @@ export class GatewayHost {
     await Promise.all([fs.mkdir(paths.logs, { recursive: true }), fs.mkdir(paths.state, { recursive: true })]);
     const existing = await readRegistry(paths.registry);
     if (existing && existing.pid !== process.pid && isPidAlive(existing.pid) && (await checkHealth(existing))) {
-      throw new SharedMcpError('HOST_RUNNING', `a host is already running for ${paths.home} (pid ${existing.pid}, port ${existing.port})`);
+      throw hostRunning(paths.home, existing);
     }
     const log = new HostLogger(new RotatingFile(paths.hostLog), 'info', options.foreground);
     const configPath = options.configPath ?? paths.config;
     const host = new GatewayHost(options, paths, configPath, log, new ProcessTracker(paths.processes), randomBytes(32).toString('hex'));
     try {
-      await host.boot(existing);
+      await host.boot();
     } catch (err) {
       await host.shutdown(`start-up failed: ${toSharedMcpError(err).message}`);
       throw err;
@@ -110,9 +112,13 @@ export class GatewayHost {
     return this.closedPromise;
   }
 
-  private async boot(stale: HostRegistry | undefined): Promise<void> {
+  /** Resolves when the host can act on servers: orphans reaped, config applied. Control actions wait for it. */
+  get ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  private async boot(): Promise<void> {
     this.log.info(`host ${VERSION} starting: pid ${process.pid}, home ${this.paths.home}`);
-    if (stale) this.log.warn(`replacing a stale host.json (pid ${stale.pid} is not a live host)`);
     await ensureFile(this.paths.token, `${randomBytes(32).toString('hex')}\n`);
     if (this.options.configPath === undefined) await ensureFile(this.paths.config, STARTER_CONFIG);
     try {
@@ -122,22 +128,23 @@ export class GatewayHost {
       this.recordConfigError(err);
     }
     this.log.setLevel(this.config?.settings.logLevel ?? 'info');
-    const reaped = await this.tracker.reapOrphans(this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, this.log);
-    if (reaped > 0) this.log.info(`stopped ${reaped} orphaned server process tree(s)`);
-    const wanted = this.config?.settings.port ?? 19100;
+    const wanted = this.config?.settings.port ?? DEFAULT_PORT;
     this.port = await listenOnFreePort(this.server, BIND_ADDRESS, wanted, (p) => this.log.warn(`port ${p} is busy; trying the next one`));
-    await writeRegistry(this.paths.registry, {
-      pid: process.pid,
-      port: this.port,
-      address: BIND_ADDRESS,
-      controlToken: this.controlToken,
-      version: VERSION,
-      home: this.paths.home,
-      startedAt: new Date(this.startedAt).toISOString(),
-    });
+    // Claimed only once the port answers, and before anything is touched: a second host for this home gives up here.
+    const claim = await claimRegistry(
+      this.paths.registry,
+      { pid: process.pid, port: this.port, address: BIND_ADDRESS, controlToken: this.controlToken, version: VERSION, home: this.paths.home, startedAt: new Date(this.startedAt).toISOString() },
+      async (r) => (await checkHealth(r)) !== undefined,
+    );
+    if (!claim.claimed) throw hostRunning(this.paths.home, claim.holder);
+    this.claimed = true;
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
     this.configWatch = watchFile(this.configPath, () => void this.reload());
-    void this.servers.apply(this.config?.servers ?? []);
+    this.readyPromise = (async () => {
+      const reaped = await this.tracker.reapOrphans(this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, this.log);
+      if (reaped > 0) this.log.info(`stopped ${reaped} orphaned server process tree(s)`);
+      if (!this.stopping) await this.servers.apply(this.config?.servers ?? []);
+    })().catch((err: unknown) => this.log.error(`start-up: ${toSharedMcpError(err).message}`));
   }
 
   health(): HealthInfo {
@@ -165,8 +172,10 @@ export class GatewayHost {
 
   /** Re-reads the config; an invalid file keeps the running config and is reported. Reloads run one at a time. */
   reload(): Promise<HostEvent> {
+    if (this.stopping) return Promise.reject(new SharedMcpError('HOST_STOPPING', 'the host is shutting down'));
     this.reloading = this.reloading.then(async () => {
       try {
+        await this.readyPromise;
         const next = await loadConfig(this.configPath);
         const before = this.config;
         this.config = next;
@@ -195,7 +204,7 @@ export class GatewayHost {
         this.server.close(() => resolve());
         this.server.closeAllConnections();
       });
-      await removeRegistryIfOwned(this.paths.registry, process.pid);
+      if (this.claimed) await removeRegistryIfOwned(this.paths.registry, process.pid);
       this.log.info('host stopped');
       this.log.close();
       this.onDidEmitEmitter.dispose();
@@ -233,6 +242,7 @@ export class GatewayHost {
           servers: this.servers,
           health: () => this.health(),
           status: () => this.status(),
+          ready: () => this.readyPromise,
           reload: () => this.reload(),
           shutdown: () => void this.shutdown('requested over the control API'),
           onDidEmit: this.onDidEmit,
@@ -252,4 +262,8 @@ async function ensureFile(file: string, content: string): Promise<void> {
   } catch {
     await writeFileAtomic(file, content, 0o600);
   }
+}
+
+function hostRunning(home: string, holder: { pid: number; port: number }): SharedMcpError {
+  return new SharedMcpError('HOST_RUNNING', `a host is already running for ${home} (pid ${holder.pid}, port ${holder.port})`);
 }

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { toSharedMcpError } from '../shared/errors';
+import { HOST_RUNNING_EXIT_CODE, toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
 import { GatewayHost } from './gatewayHost';
 
@@ -15,27 +15,30 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { foreground: { type: 'boolean', default: false }, config: { type: 'string' } }, strict: true });
   const configPath = values.config !== undefined ? path.resolve(values.config) : undefined;
   if (configPath !== undefined && !existsSync(configPath)) throw new Error(`config file not found: ${configPath}`);
-  const host = await GatewayHost.start({
+  let host: GatewayHost | undefined;
+  let firstSignal: { signal: NodeJS.Signals; at: number } | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // The same signal often arrives twice at once (sent to the process group and forwarded by `serve`): only a
+    // repeat a while later means "stop now", and even then every server process is killed first.
+    if (firstSignal === undefined) {
+      firstSignal = { signal, at: Date.now() };
+      if (host) void host.shutdown(`received ${signal}`);
+    } else if (Date.now() - firstSignal.at > FORCE_EXIT_AFTER_MS) {
+      host?.killServersNow();
+      process.exit(130);
+    }
+  };
+  // Installed before start-up: a signal during it is honoured as soon as the host exists.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  host = await GatewayHost.start({
     home: resolveHome(),
     configPath,
     foreground: values.foreground ?? false,
     shellEnv: process.env.SHARED_MCP_SHELL_ENV !== '0',
   });
-  let firstSignalAt: number | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    // The same signal often arrives twice at once (sent to the process group and forwarded by `serve`): only a
-    // repeat a while later means "stop now", and even then every server's process group is killed first.
-    if (firstSignalAt === undefined) {
-      firstSignalAt = Date.now();
-      void host.shutdown(`received ${signal}`);
-    } else if (Date.now() - firstSignalAt > FORCE_EXIT_AFTER_MS) {
-      host.killServersNow();
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  if (firstSignal) void host.shutdown(`received ${firstSignal.signal}`);
   await host.closed;
   process.exit(0);
 }
@@ -44,5 +47,5 @@ main().catch((err: unknown) => {
   const e = toSharedMcpError(err);
   process.stderr.write(`shared-mcp host: ${e.message}\n`);
   if (process.env.SHARED_MCP_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  process.exit(e.code === 'HOST_RUNNING' ? 3 : 1);
+  process.exit(e.code === 'HOST_RUNNING' ? HOST_RUNNING_EXIT_CODE : 1);
 });

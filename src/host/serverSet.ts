@@ -42,10 +42,13 @@ export class ServerSet {
 
   /** Brings the set in line with a config: adds, removes, and restarts only the servers whose definition changed. */
   async apply(defs: ServerDefinition[]): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+    this.assertOpen();
     const diff = diffServers([...this.entries.values()].map((e) => e.supervisor.def), defs);
     const byName = new Map(defs.map((d) => [d.name, d]));
     await Promise.all(diff.removed.map((name) => this.remove(name)));
     await Promise.all(diff.changed.map((name) => this.entries.get(name)?.supervisor.update(byName.get(name) as ServerDefinition)));
+    // Shut down meanwhile: close() has disposed what was here; nothing new may appear after it.
+    if (this.closed) return diff;
     for (const name of diff.added) this.add(byName.get(name) as ServerDefinition);
     await Promise.all(diff.added.map((name) => this.entries.get(name)?.supervisor.autoStart()));
     return diff;
@@ -69,6 +72,7 @@ export class ServerSet {
 
   /** `up`: named servers start; with no names, autoStart servers start and lazy ones become idle again. */
   async start(names?: string[]): Promise<void> {
+    this.assertOpen();
     const targets = this.resolve(names);
     if (names && names.length > 0) {
       const disabled = targets.filter((s) => s.def.disabled).map((s) => s.name);
@@ -86,6 +90,7 @@ export class ServerSet {
 
   /** Restarts the named servers, or with no names every server that is up or failed. */
   async restart(names?: string[]): Promise<void> {
+    this.assertOpen();
     const targets = this.resolve(names);
     const chosen = names && names.length > 0 ? targets : targets.filter((s) => ['running', 'starting', 'crashed', 'failed'].includes(s.state));
     await Promise.all(chosen.map((s) => s.restart().catch(() => undefined)));
@@ -123,17 +128,13 @@ export class ServerSet {
     this.onDidChangeStateEmitter.dispose();
   }
 
-  /** SIGKILL to every running server's process group, synchronously (forced host exit). */
+  /** SIGKILL to every process of every server, synchronously (forced host exit). */
   killAllNow(): void {
-    for (const { supervisor } of this.entries.values()) {
-      const pid = supervisor.pid;
-      if (pid === null) continue;
-      try {
-        process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    this.options.tracker.killAllNow();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
   }
 
   private add(def: ServerDefinition): void {

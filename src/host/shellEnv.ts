@@ -45,7 +45,13 @@ export async function captureShellEnv(log: (msg: string) => void): Promise<NodeJ
         log(`login shell environment: could not read it from ${shell}; servers get the host's environment`);
         return resolve({ ...process.env });
       }
-      const shellEnv = JSON.parse(m[1]) as NodeJS.ProcessEnv;
+      let shellEnv: NodeJS.ProcessEnv;
+      try {
+        shellEnv = JSON.parse(m[1]) as NodeJS.ProcessEnv;
+      } catch {
+        log(`login shell environment: ${shell} printed something unreadable; servers get the host's environment`);
+        return resolve({ ...process.env });
+      }
       for (const k of SHELL_ONLY) delete shellEnv[k];
       log(`login shell environment captured from ${shell} in ${Date.now() - started} ms`);
       const merged = { ...process.env, ...shellEnv };

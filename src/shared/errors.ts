@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'HOST_UNREACHABLE'
   | 'HOST_START_FAILED'
   | 'HOST_RUNNING'
+  | 'HOST_STOPPING'
   | 'PORT_UNAVAILABLE'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
@@ -36,6 +37,7 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   HOST_UNREACHABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   HOST_START_FAILED: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   HOST_RUNNING: { httpStatus: 409, jsonRpcCode: -32603, exitCode: 1 },
+  HOST_STOPPING: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   PORT_UNAVAILABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   UNAUTHORIZED: { httpStatus: 401, jsonRpcCode: -32001, exitCode: 1 },
   FORBIDDEN: { httpStatus: 403, jsonRpcCode: -32001, exitCode: 1 },
@@ -45,6 +47,9 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   TIMEOUT: { httpStatus: 504, jsonRpcCode: -32001, exitCode: 1 },
   INTERNAL: { httpStatus: 500, jsonRpcCode: -32603, exitCode: 1 },
 };
+
+/** The host process exits with this code when another host already serves its home. */
+export const HOST_RUNNING_EXIT_CODE = 3;
 
 /** An expected failure with a one-line, user-facing message. */
 export class SharedMcpError extends Error {

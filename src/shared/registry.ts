@@ -73,3 +73,39 @@ export function isPidAlive(pid: number): boolean {
     return isErrnoException(err, 'EPERM');
   }
 }
+
+export const CLAIM_HEALTH_WAIT_MS = 3000;
+
+/**
+ * Writes host.json only if no live host holds it: the host's own guarantee of one host per home, whatever
+ * started it. A registry of a dead pid, or of a pid that never answers health, is replaced. `isLive` checks
+ * health (passed in so this module stays free of HTTP).
+ */
+export async function claimRegistry(file: string, registry: HostRegistry, isLive: (r: HostRegistry) => Promise<boolean>): Promise<{ claimed: true } | { claimed: false; holder: HostRegistry }> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await fs.writeFile(tmp, `${JSON.stringify(registry, null, 2)}\n`, { mode: 0o600 });
+  try {
+    for (;;) {
+      try {
+        await fs.link(tmp, file); // atomic create-if-absent
+        return { claimed: true };
+      } catch (err) {
+        if (!isErrnoException(err, 'EEXIST')) throw err;
+      }
+      const raw = await fs.readFile(file, 'utf8').catch(() => undefined);
+      if (raw === undefined) continue; // removed meanwhile: try again
+      const holder = await readRegistry(file);
+      if (holder && holder.pid !== process.pid && isPidAlive(holder.pid)) {
+        const deadline = Date.now() + CLAIM_HEALTH_WAIT_MS;
+        do {
+          if (await isLive(holder)) return { claimed: false, holder };
+          await new Promise((r) => setTimeout(r, 100));
+        } while (Date.now() < deadline);
+      }
+      // Stale or corrupt: remove it, but only if it is still the file we judged.
+      if ((await fs.readFile(file, 'utf8').catch(() => undefined)) === raw) await fs.rm(file, { force: true });
+    }
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}

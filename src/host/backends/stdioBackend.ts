@@ -6,6 +6,7 @@ import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
 import { killTree } from '../supervisor/killTree';
 import type { ProcessInfo } from '../supervisor/processTable';
+import type { Backend, ServerInfo } from './backend';
 import { LineFramer } from './lineFramer';
 
 /** A single stdio message larger than this is dropped with an error; it never kills the backend. */
@@ -25,7 +26,7 @@ export interface JsonRpcMessage {
 export interface InitializeResult {
   protocolVersion: string;
   capabilities: Record<string, unknown>;
-  serverInfo: { name: string; version: string };
+  serverInfo: ServerInfo;
   instructions?: string;
 }
 
@@ -43,10 +44,11 @@ interface Pending {
  * One stdio server process: spawned in its own process group, stdout framed as JSON-RPC lines, stderr drained
  * into the server's log. Owns the process; `close()` stops its whole tree.
  */
-export class StdioBackend {
-  private readonly onDidExitEmitter = new Emitter<ExitInfo>();
-  /** Fires once when the process exits, for whatever reason. */
+export class StdioBackend implements Backend {
+  private readonly onDidExitEmitter = new Emitter<string>();
+  /** Fires once when the process exits, for whatever reason: "exited with code 1". */
   readonly onDidExit = this.onDidExitEmitter.event;
+  serverInfo: ServerInfo | null = null;
   private readonly onDidReceiveEmitter = new Emitter<JsonRpcMessage>();
   /** Every message from the server that is not a response to this backend's own requests. */
   readonly onDidReceive = this.onDidReceiveEmitter.event;
@@ -72,7 +74,7 @@ export class StdioBackend {
       const err = new SharedMcpError('SERVER_EXITED', `server exited (${describeExit(this.exited)})`);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
-      this.onDidExitEmitter.fire(this.exited);
+      this.onDidExitEmitter.fire(`exited with ${describeExit(this.exited)}`);
     });
   }
 
@@ -112,6 +114,7 @@ export class StdioBackend {
       { protocolVersion: MCP_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'shared-mcp', version: '1' } },
       timeoutMs,
     )) as InitializeResult;
+    this.serverInfo = result.serverInfo ? { name: result.serverInfo.name, version: result.serverInfo.version } : null;
     this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     return result;
   }

@@ -12,6 +12,8 @@ export interface ControlContext {
   controlToken: string;
   servers: ServerSet;
   health(): HealthInfo;
+  /** Settles once start-up (orphan cleanup, first config) is done; server actions wait for it. */
+  ready(): Promise<void>;
   status(): Promise<HostStatus>;
   reload(): Promise<HostEvent>;
   shutdown(): void;
@@ -28,12 +30,13 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
     const names = body.names;
     if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw new SharedMcpError('BAD_REQUEST', '"names" must be an array of strings');
     const verb = action[1] as 'start' | 'stop' | 'restart';
+    await ctx.ready();
     await ctx.servers[verb](names);
     const status = await ctx.servers.status();
     return sendJson(res, 200, { servers: names && names.length > 0 ? status.filter((s) => names.includes(s.name)) : status });
   }
   const logs = /^GET \/api\/servers\/([^/]+)\/logs$/.exec(route);
-  if (logs) return serveLogs(req, res, url, ctx, decodeURIComponent(logs[1]));
+  if (logs) return serveLogs(req, res, url, ctx, decodeName(logs[1]));
   switch (route) {
     case 'GET /api/health':
       return sendJson(res, 200, ctx.health());
@@ -53,6 +56,14 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
     }
     default:
       throw new SharedMcpError('NOT_FOUND', `no such control endpoint: ${route}`);
+  }
+}
+
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new SharedMcpError('BAD_REQUEST', `malformed server name in the URL: ${raw}`);
   }
 }
 

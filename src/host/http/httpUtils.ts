@@ -5,6 +5,8 @@ import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
 /** Control API bodies are small; anything bigger is a mistake or an attack. */
 export const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 export const SSE_HEARTBEAT_MS = 15_000;
+/** A stream reader that falls this far behind is disconnected rather than buffered without end. */
+export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** Compares a presented bearer token with the expected one in constant time. */
 export function bearerMatches(req: IncomingMessage, expected: string): boolean {
@@ -75,5 +77,12 @@ export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () =
     onClose();
   };
   req.on('close', close);
-  return (data) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+  return (data) => {
+    if (res.destroyed) return;
+    if (res.writableLength > SSE_MAX_BUFFERED_BYTES) {
+      res.destroy();
+      return;
+    }
+    res.write(`data: ${JSON.stringify(data)}\n\n`);
+  };
 }

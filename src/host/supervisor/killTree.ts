@@ -9,6 +9,8 @@ export interface KillTreeOptions {
   known?: ProcessInfo[];
   /** Runs after the snapshot, before SIGTERM (closing the server's stdin, as MCP asks). */
   beforeSignal?: () => void;
+  /** False when the root may be gone and its pid reused: then only `known` and their descendants are signalled. */
+  trustRoot?: boolean;
 }
 
 /**
@@ -17,13 +19,14 @@ export interface KillTreeOptions {
  * grandchildren (npx → sh → node) are re-parented to init once their parent dies.
  */
 export async function killTree(rootPid: number, graceMs: number, options: KillTreeOptions = {}): Promise<void> {
-  const pgid = rootPid;
+  // With an untrusted root there is no group to signal: -1 matches no process group id.
+  const pgid = options.trustRoot === false ? -1 : rootPid;
   if (process.platform === 'win32') {
     options.beforeSignal?.();
     return killTreeWindows(rootPid);
   }
   const table = await readProcessTable();
-  const members = processTree(table, rootPid, pgid);
+  const members = options.trustRoot === false ? [] : processTree(table, rootPid, pgid);
   for (const k of options.known ?? []) {
     const now = table.get(k.pid);
     if (now && now.startTime === k.startTime && !members.some((m) => m.pid === k.pid)) members.push(...processTree(table, k.pid, pgid));
@@ -59,7 +62,7 @@ async function survivors(members: ProcessInfo[], pgid: number): Promise<ProcessI
 
 function signalAll(members: ProcessInfo[], pgid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pgid, signal);
+    if (pgid > 0) process.kill(-pgid, signal);
   } catch {
     // the group may already be empty
   }

@@ -1,53 +1,86 @@
 import { promises as fs, writeFileSync, renameSync } from 'node:fs';
 import type { HostLogger } from '../logs/hostLogger';
 import { killTree } from './killTree';
-import { readProcessTable } from './processTable';
+import { readProcessTable, type ProcessInfo } from './processTable';
 
-interface TrackedProcess {
-  pid: number;
-  startTime: string;
+/** What is remembered of one server's tree: the root (also its process group) and every member seen. */
+interface TrackedTree {
+  root: number;
+  members: Array<{ pid: number; startTime: string }>;
 }
 
 /**
- * Remembers, in state/processes.json, which server processes this host started, so that the next host can stop
- * the ones a killed host (SIGKILL, OOM, power loss of the editor) left behind.
+ * Remembers, in state/processes.json, every process of every server this host started, so that the next host
+ * can stop what a killed host (SIGKILL, OOM) left behind, grandchildren included, even after the root is gone.
  */
 export class ProcessTracker {
-  private readonly tracked = new Map<string, TrackedProcess>();
+  private readonly tracked = new Map<string, TrackedTree>();
 
   constructor(private readonly file: string) {}
 
+  /** Records a freshly spawned server process. */
   async add(server: string, pid: number): Promise<void> {
     const info = (await readProcessTable()).get(pid);
     if (!info) return;
-    this.tracked.set(server, { pid, startTime: info.startTime });
+    this.tracked.set(server, { root: pid, members: [{ pid, startTime: info.startTime }] });
     this.persist();
   }
 
-  remove(server: string, pid: number): void {
-    if (this.tracked.get(server)?.pid !== pid) return;
+  /** Adds the members of a sampled tree; written only when someone new appeared. */
+  observe(server: string, root: number, tree: ProcessInfo[]): void {
+    const t = this.tracked.get(server);
+    if (!t || t.root !== root) return;
+    const fresh = tree.filter((p) => !t.members.some((m) => m.pid === p.pid && m.startTime === p.startTime));
+    if (fresh.length === 0) return;
+    t.members.push(...fresh.map((p) => ({ pid: p.pid, startTime: p.startTime })));
+    this.persist();
+  }
+
+  /** Forgets a server's tree once it has been stopped. */
+  remove(server: string, root: number): void {
+    if (this.tracked.get(server)?.root !== root) return;
     this.tracked.delete(server);
     this.persist();
   }
 
-  /** Stops every process a previous host recorded that is still the same process; returns how many trees were stopped. */
+  /** SIGKILL to every tracked process and process group, synchronously: the last resort of a forced exit. */
+  killAllNow(): void {
+    for (const t of this.tracked.values()) {
+      for (const target of [-t.root, ...t.members.map((m) => m.pid)]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+
+  /** Stops every process a previous host recorded that is still the same process; returns how many trees had survivors. */
   async reapOrphans(graceMs: number, log: HostLogger): Promise<number> {
-    let recorded: Record<string, TrackedProcess>;
+    let recorded: Record<string, TrackedTree>;
     try {
-      recorded = JSON.parse(await fs.readFile(this.file, 'utf8')) as Record<string, TrackedProcess>;
+      recorded = JSON.parse(await fs.readFile(this.file, 'utf8')) as Record<string, TrackedTree>;
     } catch {
       return 0; // none recorded, or unreadable: nothing we can trust
     }
     const table = await readProcessTable();
-    const orphans = Object.entries(recorded).filter(([, p]) => table.get(p.pid)?.startTime === p.startTime);
+    let reaped = 0;
     await Promise.all(
-      orphans.map(async ([server, p]) => {
-        log.warn(`stopping ${server} (pid ${p.pid}), left running by a host that did not shut down cleanly`);
-        await killTree(p.pid, graceMs);
+      Object.entries(recorded).map(async ([server, t]) => {
+        if (!Array.isArray(t?.members)) return;
+        const alive = t.members.flatMap((m) => {
+          const now = table.get(m.pid);
+          return now && now.startTime === m.startTime && !now.zombie ? [now] : [];
+        });
+        if (alive.length === 0) return;
+        reaped++;
+        log.warn(`stopping ${server} (pids ${alive.map((p) => p.pid).join(', ')}), left running by a host that did not shut down cleanly`);
+        await killTree(t.root, graceMs, { known: alive, trustRoot: alive.some((p) => p.pid === t.root) });
       }),
     );
     await fs.rm(this.file, { force: true });
-    return orphans.length;
+    return reaped;
   }
 
   private persist(): void {

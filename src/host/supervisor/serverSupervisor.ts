@@ -3,17 +3,14 @@ import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerState } from '../../shared/controlTypes';
 import { formatBytes } from '../../shared/units';
-import { StdioBackend, describeExit, type ExitInfo, type InitializeResult } from '../backends/stdioBackend';
+import type { Backend, ServerInfo } from '../backends/backend';
+import { openBackend } from '../backends/openBackend';
+import { StdioBackend } from '../backends/stdioBackend';
 import type { ServerLog } from '../logs/serverLog';
-import type { ProcessTracker } from './processTracker';
-import { interpolateEnv } from './serverEnv';
 import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from './processTable';
+import type { ProcessTracker } from './processTracker';
+import { CRASH_WINDOW_MS, RestartPolicy } from './restartPolicy';
 
-export const MAX_BACKOFF_MS = 30_000;
-/** Crashes counted against maxRestarts fall out of this window. */
-export const CRASH_WINDOW_MS = 10 * 60_000;
-/** A process that ran this long resets the backoff to restartDelay. */
-export const STABLE_RUN_MS = 60_000;
 const REASON_STDERR_LINES = 5;
 
 export interface StateChange {
@@ -34,31 +31,35 @@ export interface SupervisorDeps {
 /**
  * Runs one configured server: start, stop, restart with exponential backoff, crash-loop detection, memory limit
  * and idle stop. Every state change fires onDidChangeState. A generation counter makes late callbacks of a
- * replaced process harmless.
+ * replaced backend harmless.
  */
 export class ServerSupervisor {
   private readonly onDidChangeStateEmitter = new Emitter<StateChange>();
   readonly onDidChangeState = this.onDidChangeStateEmitter.event;
   private current: ServerState;
-  private backend: StdioBackend | undefined;
+  private backend: Backend | undefined;
   private generation = 0;
+  private launching: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Backends on their way out (stopped, crashed, over the memory limit): a stop waits for every one of them. */
+  private readonly closing = new Set<Promise<void>>();
+  private abortLaunch: AbortController | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  private crashTimes: number[] = [];
-  private backoffStep = 0;
+  private policy: RestartPolicy;
   private startedAt: number | undefined;
   private sessions = 0;
   private disposed = false;
-  private launching: Promise<void> | undefined;
   restarts = 0;
   lastError: string | null = null;
-  serverInfo: InitializeResult['serverInfo'] | null = null;
+  serverInfo: ServerInfo | null = null;
 
   constructor(
     private definition: ServerDefinition,
     private readonly deps: SupervisorDeps,
   ) {
     this.current = restingState(definition);
+    this.policy = new RestartPolicy(definition.restartDelayMs, definition.maxRestarts);
   }
 
   get name(): string {
@@ -71,7 +72,7 @@ export class ServerSupervisor {
     return this.current;
   }
   get pid(): number | null {
-    return this.backend && !this.backend.hasExited ? this.backend.pid : null;
+    return this.backend?.pid ?? null;
   }
   get startTime(): number | undefined {
     return this.current === 'running' ? this.startedAt : undefined;
@@ -79,35 +80,44 @@ export class ServerSupervisor {
 
   /** Starts the server (a manual start also clears the crash history); throws SERVER_DISABLED for disabled ones. */
   async start(manual = true): Promise<void> {
+    if (this.disposed) throw new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
     if (this.definition.disabled) throw new SharedMcpError('SERVER_DISABLED', `server "${this.name}" is disabled in the config`);
+    // A start never overlaps a stop: it waits until the old process tree is gone.
+    while (this.stopping) await this.stopping;
+    if (this.disposed) throw new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;
-    if (this.definition.transport !== 'stdio') {
-      throw new SharedMcpError('BAD_REQUEST', `server "${this.name}" is a remote (${this.definition.transport}) server; remote servers are not bridged yet`);
-    }
     if (manual) {
-      this.crashTimes = [];
-      this.backoffStep = 0;
+      this.policy.reset();
       this.restarts = 0;
       this.lastError = null;
     }
     this.clearTimers();
-    await this.launchTracked();
+    await this.launch();
   }
 
-  /** Stops the server and its whole process tree; resolves when nothing of it is left. */
-  async stop(next: ServerState = 'stopped'): Promise<void> {
-    this.generation++;
+  /** Stops the server and its whole process tree; resolves when nothing of it is left, including earlier stops. */
+  stop(next: ServerState = 'stopped'): Promise<void> {
+    const p = this.stopNow(next, this.stopping);
+    this.stopping = p;
+    void p.finally(() => {
+      if (this.stopping === p) this.stopping = undefined;
+    });
+    return p;
+  }
+
+  private async stopNow(next: ServerState, previous: Promise<void> | undefined): Promise<void> {
+    const gen = ++this.generation;
     this.clearTimers();
+    this.abortLaunch?.abort();
     const backend = this.backend;
     this.backend = undefined;
-    if (backend && !backend.hasExited) {
-      this.setState('stopping', null);
-      await backend.close(this.deps.stopGraceMs());
-    } else if (backend) {
-      await backend.close(0);
-    }
-    this.setState(this.definition.disabled ? 'disabled' : next, null);
+    if (backend) this.closeBackend(backend, this.deps.stopGraceMs());
+    if (this.closing.size > 0 || this.launching) this.setState('stopping', null);
+    await previous;
+    await this.launching; // an aborted start resolves once its process is gone
+    while (this.closing.size > 0) await Promise.all(this.closing);
+    if (gen === this.generation) this.setState(this.definition.disabled ? 'disabled' : next, null);
   }
 
   async restart(): Promise<void> {
@@ -120,13 +130,14 @@ export class ServerSupervisor {
     const wasUp = ['running', 'starting', 'crashed'].includes(this.current);
     await this.stop();
     this.definition = def;
+    this.policy = new RestartPolicy(def.restartDelayMs, def.maxRestarts);
     this.setState(restingState(def), null);
     if (wasUp || def.autoStart === true) await this.startQuietly();
   }
 
   /** Starts if the config says so at host start (autoStart true). */
   async autoStart(): Promise<void> {
-    if (this.definition.autoStart === true && !this.definition.disabled && this.definition.transport === 'stdio') await this.startQuietly();
+    if (this.definition.autoStart === true && !this.definition.disabled) await this.startQuietly();
   }
 
   /** Puts a stopped server back into its configured resting state (lazy servers become idle again). */
@@ -142,19 +153,21 @@ export class ServerSupervisor {
 
   /** Called with each sample of the process tree: remembers its members, and over maxMemory restarts the server. */
   observeTree(tree: ProcessInfo[]): void {
-    if (this.backend) this.backend.knownTree = tree;
-    this.checkMemory(treeRssBytes(tree));
-  }
-
-  private checkMemory(rssBytes: number): void {
+    if (this.backend instanceof StdioBackend) {
+      this.backend.knownTree = tree;
+      this.deps.tracker.observe(this.name, this.backend.pid, tree);
+    }
     const max = this.definition.maxMemoryBytes;
-    if (!max || this.current !== 'running' || rssBytes <= max) return;
-    const reason = `memory limit exceeded: ${formatBytes(rssBytes)} > ${formatBytes(max)}`;
+    const rss = treeRssBytes(tree);
+    if (!max || this.current !== 'running' || rss <= max) return;
+    const reason = `memory limit exceeded: ${formatBytes(rss)} > ${formatBytes(max)}`;
     this.deps.log.line('host', `${reason}; restarting`);
     const backend = this.backend;
-    this.generation++;
+    const gen = ++this.generation;
     this.backend = undefined;
-    void backend?.close(this.deps.stopGraceMs()).then(() => this.recordCrash(reason));
+    this.setState('stopping', reason);
+    // A stop that comes in meanwhile wins: no restart is scheduled then.
+    if (backend) void this.closeBackend(backend, this.deps.stopGraceMs()).then(() => gen === this.generation && this.recordCrash(reason));
   }
 
   dispose(): Promise<void> {
@@ -171,81 +184,79 @@ export class ServerSupervisor {
     }
   }
 
-  private launchTracked(): Promise<void> {
-    const p = this.launch().finally(() => {
+  private launch(): Promise<void> {
+    const p = this.open().finally(() => {
       if (this.launching === p) this.launching = undefined;
     });
     this.launching = p;
     return p;
   }
 
-  private async launch(): Promise<void> {
+  private async open(): Promise<void> {
     const gen = ++this.generation;
+    const abort = new AbortController();
+    this.abortLaunch = abort;
     this.setState('starting', null);
-    let backend: StdioBackend;
+    let backend: Backend;
     try {
-      const env = interpolateEnv(this.definition, await this.deps.baseEnv());
-      if (gen !== this.generation) return;
-      backend = await StdioBackend.spawn(this.definition, env, this.deps.log);
+      backend = await openBackend(this.definition, {
+        baseEnv: await this.deps.baseEnv(),
+        log: this.deps.log,
+        signal: abort.signal,
+        graceMs: this.deps.stopGraceMs(),
+        onSpawn: (pid) => void this.deps.tracker.add(this.name, pid),
+      });
     } catch (err) {
       if (gen !== this.generation) return;
-      // A missing command or cwd will not fix itself by retrying: fail at once, with the reason.
-      return this.fail(toSharedMcpError(err).message);
+      const e = toSharedMcpError(err);
+      // A missing command or a bad reference will not fix itself by retrying; a 401 needs the user.
+      if (e.code === 'COMMAND_NOT_FOUND' || e.code === 'CONFIG_INVALID') return this.fail(e.message);
+      if (e.code === 'UNAUTHORIZED') return this.needsAuth(e.message);
+      return this.recordCrash(this.withStderr(this.definition.transport === 'stdio' ? `did not complete MCP initialize: ${e.message}` : e.message));
+    } finally {
+      if (this.abortLaunch === abort) this.abortLaunch = undefined;
     }
-    if (gen !== this.generation) {
-      void backend.close(0);
-      return;
-    }
+    if (gen !== this.generation) return void this.closeBackend(backend, 0);
+    if (this.backend) void this.closeBackend(this.backend, 0); // never two live backends for one server
     this.backend = backend;
-    void this.deps.tracker.add(this.name, backend.pid);
-    backend.onDidExit((exit) => this.onExit(gen, backend, exit));
-    backend.onDidReceive((msg) => {
-      // No client is attached to the backend's own channel: refuse server→client requests instead of leaving them hanging.
-      if (msg.method && msg.id !== undefined && msg.id !== null) backend.send({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `${msg.method} is not available: no client is connected` } });
-    });
-    this.deps.log.line('host', `started pid ${backend.pid}: ${[this.definition.command, ...this.definition.args].join(' ')}`);
-    try {
-      const info = await backend.initialize(this.definition.startupTimeoutMs);
-      if (gen !== this.generation) return;
-      this.serverInfo = info.serverInfo ?? null;
-      this.startedAt = Date.now();
-      this.setState('running', null);
-      this.armIdleTimer();
-      // A first look at the tree now, not only at the next periodic sample: a crash right away must still find grandchildren.
-      void readProcessTable().then((table) => this.backend === backend && this.observeTree(processTree(table, backend.pid)));
-    } catch (err) {
-      if (gen !== this.generation || backend.hasExited) return; // the exit handler reports it
-      const reason = toSharedMcpError(err).message;
-      this.generation++;
-      this.backend = undefined;
-      await backend.close(this.deps.stopGraceMs());
-      this.recordCrash(`did not complete MCP initialize: ${reason}`);
-    }
+    backend.onDidExit((reason) => this.onExit(gen, backend, reason));
+    this.serverInfo = backend.serverInfo;
+    this.startedAt = Date.now();
+    this.setState('running', null);
+    this.armIdleTimer();
+    const pid = backend.pid;
+    // A first look at the tree now, not only at the next periodic sample: a crash right away must still find grandchildren.
+    if (pid !== null) void readProcessTable().then((table) => this.backend === backend && this.observeTree(processTree(table, pid)));
   }
 
-  private onExit(gen: number, backend: StdioBackend, exit: ExitInfo): void {
-    this.deps.tracker.remove(this.name, backend.pid);
+  private onExit(gen: number, backend: Backend, reason: string): void {
+    if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
     if (gen !== this.generation) return;
     this.backend = undefined;
-    void backend.close(0); // the group may hold grandchildren that outlived their parent
-    const stderr = this.deps.log.tailOf('stderr', REASON_STDERR_LINES);
-    const reason = `exited with ${describeExit(exit)}${stderr.length > 0 ? `: ${stderr.join(' | ')}` : ''}`;
-    this.deps.log.line('host', reason);
-    this.recordCrash(reason);
+    this.closeBackend(backend, 0); // the group may hold grandchildren that outlived their parent
+    const full = this.withStderr(reason);
+    this.deps.log.line('host', full);
+    this.recordCrash(full);
+  }
+
+  private closeBackend(backend: Backend, graceMs: number): Promise<void> {
+    const p = backend.close(graceMs).finally(() => this.closing.delete(p));
+    this.closing.add(p);
+    return p;
+  }
+
+  private withStderr(reason: string): string {
+    const stderr = this.definition.transport === 'stdio' ? this.deps.log.tailOf('stderr', REASON_STDERR_LINES) : [];
+    return stderr.length > 0 ? `${reason}: ${stderr.join(' | ')}` : reason;
   }
 
   private recordCrash(reason: string): void {
     if (this.disposed) return;
-    const now = Date.now();
+    this.clearTimers();
     this.lastError = reason;
-    this.crashTimes = this.crashTimes.filter((t) => now - t < CRASH_WINDOW_MS);
-    this.crashTimes.push(now);
-    if (this.crashTimes.length > this.definition.maxRestarts) {
-      return this.fail(`crash loop: ${this.crashTimes.length} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
-    }
-    if (this.startedAt !== undefined && now - this.startedAt >= STABLE_RUN_MS) this.backoffStep = 0;
-    const delay = Math.min(this.definition.restartDelayMs * 2 ** this.backoffStep, MAX_BACKOFF_MS);
-    this.backoffStep++;
+    const decision = this.policy.onCrash(Date.now(), this.startedAt);
+    if (decision.giveUp) return this.fail(`crash loop: ${decision.crashes} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
+    const delay = decision.delayMs;
     this.startedAt = undefined;
     this.setState('crashed', `${reason}; restarting in ${Math.round(delay / 100) / 10}s`);
     const gen = this.generation;
@@ -253,7 +264,7 @@ export class ServerSupervisor {
       this.restartTimer = undefined;
       if (gen !== this.generation) return;
       this.restarts++;
-      void this.launchTracked();
+      void this.launch();
     }, delay);
   }
 
@@ -262,6 +273,12 @@ export class ServerSupervisor {
     this.startedAt = undefined;
     this.deps.log.line('host', `failed: ${reason}`);
     this.setState('failed', reason);
+  }
+
+  private needsAuth(reason: string): void {
+    this.lastError = reason;
+    this.deps.log.line('host', reason);
+    this.setState('needs-auth', reason);
   }
 
   private armIdleTimer(): void {

@@ -102,6 +102,8 @@ describe('control API security (real host)', function () {
     const ok = await get('/api/status', auth);
     assert.equal(ok.status, 200);
     assert.ok(JSON.parse(ok.body).servers[0].name === 'secretname');
+    const malformed = await get('/api/servers/%E0/logs', auth);
+    assert.equal(malformed.status, 400, 'a malformed escape is a bad request, not a crash (regression)');
     const unknown = await get('/api/servers/nope/logs', auth);
     assert.equal(unknown.status, 404);
     assert.equal(JSON.parse(unknown.body).error.code, 'UNKNOWN_SERVER');

@@ -1,0 +1,54 @@
+import { SharedMcpError } from '../../shared/errors';
+import type { ServerDefinition } from '../../shared/config/configTypes';
+import type { ServerLog } from '../logs/serverLog';
+import { interpolateEnv, interpolateHeaders } from '../supervisor/serverEnv';
+import type { Backend } from './backend';
+import { RemoteBackend } from './remoteBackend';
+import { StdioBackend } from './stdioBackend';
+
+export interface OpenBackendOptions {
+  /** The environment servers inherit; ${env:NAME} in env and headers resolves against it. */
+  baseEnv: NodeJS.ProcessEnv;
+  log: ServerLog;
+  /** Aborting stops a server that is still starting; the open then rejects once it is gone. */
+  signal: AbortSignal;
+  graceMs: number;
+  /** Called as soon as a stdio server's process exists, before it is ready. */
+  onSpawn(pid: number): void;
+}
+
+/** Starts a stdio server or connects to a remote one, and completes MCP initialize; never leaves a process behind on failure. */
+export async function openBackend(def: ServerDefinition, options: OpenBackendOptions): Promise<Backend> {
+  const { log, signal, graceMs } = options;
+  if (def.transport !== 'stdio') {
+    const remote = await RemoteBackend.connect(def, interpolateHeaders(def, options.baseEnv), def.startupTimeoutMs, log);
+    if (signal.aborted) {
+      await remote.close();
+      throw aborted();
+    }
+    return remote;
+  }
+  const backend = await StdioBackend.spawn(def, interpolateEnv(def, options.baseEnv), log);
+  options.onSpawn(backend.pid);
+  log.line('host', `started pid ${backend.pid}: ${[def.command, ...def.args].join(' ')}`);
+  backend.onDidReceive((msg) => {
+    // No client is attached to the host's own channel: refuse server→client requests rather than leave them hanging.
+    if (msg.method && msg.id !== undefined && msg.id !== null) backend.send({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `${msg.method} is not available: no client is connected` } });
+  });
+  const onAbort = (): void => void backend.close(graceMs);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await backend.initialize(def.startupTimeoutMs);
+    if (signal.aborted) throw aborted();
+    return backend;
+  } catch (err) {
+    await backend.close(graceMs);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function aborted(): SharedMcpError {
+  return new SharedMcpError('SERVER_EXITED', 'stopped while starting');
+}

@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLI, TestHome, alive, fixture } from '../../helpers/hostHarness';
+
+/** Regression tests for races between stop, start, memory restarts, shutdown and a killed host. */
+describe('lifecycle races (real host)', function () {
+  let t: TestHome | undefined;
+  afterEach(async () => {
+    await t?.dispose();
+    t = undefined;
+  });
+
+  const serverPids = (home: TestHome, hostPid: number): number[] => home.processes().filter((p) => p !== hostPid);
+
+  it('two restarts in a row leave exactly one server process (a start waits for the stop before it)', async () => {
+    t = await TestHome.create({ stub: fixture('stubbornServer.js') }, { stopGrace: '1500ms' });
+    await t.cli(['up']);
+    await t.waitForState('stub', 'running');
+    const hostPid = (await t.registry())?.pid as number;
+    const first = t.cli(['restart', 'stub']);
+    await sleep(300);
+    const second = t.cli(['restart', 'stub']);
+    assert.equal((await first).code, 0);
+    assert.equal((await second).code, 0);
+    const st = await t.waitForState('stub', 'running');
+    assert.deepEqual(serverPids(t, hostPid), [st.pid]);
+  });
+
+  it('a stop that is still killing is awaited by host shutdown', async () => {
+    t = await TestHome.create({ stub: fixture('stubbornServer.js') }, { stopGrace: '2s' });
+    await t.cli(['up']);
+    const { pid } = await t.waitForState('stub', 'running');
+    const down = t.cli(['down', 'stub']);
+    await sleep(700);
+    const hostDown = await t.cli(['down', '--host']);
+    assert.equal(hostDown.code, 0, hostDown.stderr);
+    await down;
+    assert.equal(alive(pid as number), false);
+    assert.deepEqual(t.processes(), []);
+  });
+
+  it('a memory-limit restart does not bring back a server stopped meanwhile', async () => {
+    t = await TestHome.create(
+      { hog: fixture('memoryHogServer.js', { env: { FIXTURE_IGNORE_SIGTERM: '1' }, resourceLimits: { maxMemory: '120M', restartDelay: 100 } }) },
+      { stopGrace: '2s' },
+    );
+    await t.cli(['up']);
+    await t.waitFor((s) => s.servers[0].state === 'stopping', 30_000, 'the memory-limit stop');
+    const down = await t.cli(['down', 'hog']);
+    assert.equal(down.code, 0, down.stderr);
+    await sleep(1500);
+    const s = await t.server('hog');
+    assert.equal(s.state, 'stopped');
+    assert.equal(s.pid, null);
+  });
+
+  it('refuses to start servers while the host shuts down, and leaves nothing behind', async () => {
+    t = await TestHome.create({ stub: fixture('stubbornServer.js') }, { stopGrace: '2s' });
+    await t.cli(['up']);
+    await t.waitForState('stub', 'running');
+    const hostDown = t.cli(['down', '--host']);
+    await sleep(400);
+    const up = await t.cli(['up', 'stub']);
+    assert.notEqual(up.code, 0);
+    assert.match(up.stderr, /shutting down|no host|cannot reach|did not become ready|exited while starting|started the host/);
+    await hostDown;
+    // Whatever the late `up` did (refused, or started a fresh host after the old one left), nothing of the old host survives.
+    await t.cli(['down', '--host']);
+    assert.deepEqual(t.processes(), []);
+  });
+
+  it('`serve` and `up` started together end with one host', async () => {
+    t = await TestHome.create({ echo: fixture('fixtureServer.js') });
+    const serve = spawn(process.execPath, [CLI, 'serve'], { env: t.env, stdio: 'ignore', detached: true });
+    const up = await t.cli(['up']);
+    assert.equal(up.code, 0, up.stderr);
+    await sleep(1000);
+    const reg = await t.registry();
+    const hosts = t.processes().filter((p) => p === reg?.pid || !(t as TestHome).processes().includes(p));
+    const hostCmds = await Promise.all(t.processes().map(async (p) => [p, await fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')] as const));
+    const hostProcs = hostCmds.filter(([, c]) => c.includes('host.js')).map(([p]) => p);
+    assert.equal(hostProcs.length, 1, `hosts: ${hostProcs} ${hosts}`);
+    assert.equal(hostProcs[0], reg?.pid);
+    await t.cli(['down', '--host']);
+    try {
+      process.kill(-(serve.pid as number), 'SIGKILL');
+    } catch {
+      // already exited
+    }
+  });
+
+  it('after SIGKILL of the host, the next host stops grandchildren whose parent already exited', async () => {
+    const pidFile = path.join(os.tmpdir(), `shared-mcp-gc-${process.pid}-${Date.now()}`);
+    t = await TestHome.create({ tree: fixture('grandchildServer.js', { env: { FIXTURE_PID_FILE: pidFile } }) });
+    await t.cli(['up']);
+    await t.waitForState('tree', 'running');
+    await sleep(500); // the first tree sample is recorded in state/processes.json
+    const [root, inGroup, escaped] = (await fs.readFile(pidFile, 'utf8')).trim().split('\n').map(Number);
+    process.kill((await t.registry())?.pid as number, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (alive(root) && Date.now() < deadline) await sleep(50); // it exits on its own once stdin closes
+    assert.equal(alive(root), false, 'the server exited when its host died');
+    assert.ok(alive(escaped) && alive(inGroup), 'its grandchildren did not');
+    const up = await t.cli(['up']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(alive(inGroup), false);
+    assert.equal(alive(escaped), false);
+    await fs.rm(pidFile, { force: true });
+  });
+});

@@ -7,19 +7,19 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ControlClient } from '../client/controlClient';
 import { ensureHost, findHost } from '../client/ensureHost';
+import { findNodeRuntime } from '../client/nodeRuntime';
 import { toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
 
 export function activate(context: vscode.ExtensionContext): void {
   const home = resolveHome();
   const hostScript = path.join(context.extensionPath, 'dist', 'host.js');
-  // Desktop editors run extensions on Electron; it runs the host as plain Node only with this variable.
-  const runtimeEnv = process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
   const report = (err: unknown): void => void vscode.window.showErrorMessage(`Shared MCP: ${toSharedMcpError(err).message}`);
   context.subscriptions.push(
     vscode.commands.registerCommand('sharedMcp.up', async () => {
       try {
-        const handle = await ensureHost({ home, hostScript, env: runtimeEnv });
+        const runtime = await findNodeRuntime();
+        const handle = await ensureHost({ home, hostScript, nodePath: runtime.path, env: runtime.env });
         const { servers } = await new ControlClient(handle.registry).start();
         const up = servers.filter((s) => s.state === 'running').length;
         void vscode.window.showInformationMessage(`Shared MCP: host on port ${handle.registry.port}, ${up}/${servers.length} servers running`);

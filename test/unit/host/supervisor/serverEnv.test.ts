@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { interpolateEnv } from '../../../../src/host/supervisor/serverEnv';
+import { interpolateEnv, interpolateHeaders } from '../../../../src/host/supervisor/serverEnv';
 import { parseConfig } from '../../../../src/shared/config/loadConfig';
 import type { ServerDefinition } from '../../../../src/shared/config/configTypes';
 import { SharedMcpError } from '../../../../src/shared/errors';
@@ -63,5 +63,11 @@ describe('interpolateEnv', () => {
 
   it('quotes a dotted server name in the reported key path (regression)', () => {
     assert.throws(() => interpolateEnv(def({ TOKEN: '${env:NOPE_XYZ}' }, 'my.server'), {}), (e: SharedMcpError) => e.message.startsWith('mcpServers["my.server"].env.TOKEN: ${env:NOPE_XYZ} is not set'));
+  });
+
+  it('resolves ${env:NAME} in a remote server\'s headers, and names an unset one', () => {
+    const remote = parseConfig(JSON.stringify({ mcpServers: { api: { url: 'https://e.com/mcp', headers: { Authorization: 'Bearer ${env:API_TOKEN}' } } } }), '/tmp/config.jsonc').servers[0];
+    assert.deepEqual(interpolateHeaders(remote, { API_TOKEN: 't0k' }), { Authorization: 'Bearer t0k' });
+    assert.throws(() => interpolateHeaders(remote, {}), (e: SharedMcpError) => e.code === 'CONFIG_INVALID' && e.message.startsWith('mcpServers.api.headers.Authorization: ${env:API_TOKEN} is not set'));
   });
 });

@@ -3,7 +3,6 @@ import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
 import { interpolateEnv, interpolateHeaders } from '../supervisor/serverEnv';
 import type { Backend } from './backend';
-import { RemoteBackend } from './remoteBackend';
 import { StdioBackend } from './stdioBackend';
 
 export interface OpenBackendOptions {
@@ -21,6 +20,8 @@ export interface OpenBackendOptions {
 export async function openBackend(def: ServerDefinition, options: OpenBackendOptions): Promise<Backend> {
   const { log, signal, graceMs } = options;
   if (def.transport !== 'stdio') {
+    // Loaded on first use: the MCP SDK client costs the host several MB of memory it needs only for remotes.
+    const { RemoteBackend } = await import('./remoteBackend');
     const remote = await RemoteBackend.connect(def, interpolateHeaders(def, options.baseEnv), def.startupTimeoutMs, log);
     if (signal.aborted) {
       await remote.close();

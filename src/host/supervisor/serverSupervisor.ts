@@ -9,6 +9,7 @@ import { StdioBackend } from '../backends/stdioBackend';
 import type { ServerLog } from '../logs/serverLog';
 import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from './processTable';
 import type { ProcessTracker } from './processTracker';
+import { IdleTimer } from './idleTimer';
 import { CRASH_WINDOW_MS, RestartPolicy } from './restartPolicy';
 
 const REASON_STDERR_LINES = 5;
@@ -45,10 +46,12 @@ export class ServerSupervisor {
   private readonly closing = new Set<Promise<void>>();
   private abortLaunch: AbortController | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idle = new IdleTimer((idleMs) => {
+    this.deps.log.line('host', `no session for ${Math.round(idleMs / 1000)}s: stopping until the next request`);
+    void this.stop('idle');
+  });
   private policy: RestartPolicy;
   private startedAt: number | undefined;
-  private sessions = 0;
   private disposed = false;
   restarts = 0;
   lastError: string | null = null;
@@ -147,8 +150,7 @@ export class ServerSupervisor {
 
   /** The number of MCP sessions using this server; at zero the idle timer runs. */
   setSessionCount(n: number): void {
-    this.sessions = n;
-    this.armIdleTimer();
+    this.idle.update(this.definition.idleTimeoutMs, this.current === 'running', n);
   }
 
   /** Called with each sample of the process tree: remembers its members, and over maxMemory restarts the server. */
@@ -223,7 +225,7 @@ export class ServerSupervisor {
     this.serverInfo = backend.serverInfo;
     this.startedAt = Date.now();
     this.setState('running', null);
-    this.armIdleTimer();
+    this.idle.update(this.definition.idleTimeoutMs, true);
     const pid = backend.pid;
     // A first look at the tree now, not only at the next periodic sample: a crash right away must still find grandchildren.
     if (pid !== null) void readProcessTable().then((table) => this.backend === backend && this.observeTree(processTree(table, pid)));
@@ -281,22 +283,10 @@ export class ServerSupervisor {
     this.setState('needs-auth', reason);
   }
 
-  private armIdleTimer(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
-    const idleMs = this.definition.idleTimeoutMs;
-    if (!idleMs || this.sessions > 0 || this.current !== 'running') return;
-    this.idleTimer = setTimeout(() => {
-      this.deps.log.line('host', `no session for ${Math.round(idleMs / 1000)}s: stopping until the next request`);
-      void this.stop('idle');
-    }, idleMs);
-  }
-
   private clearTimers(): void {
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.restartTimer = undefined;
-    this.idleTimer = undefined;
+    this.idle.cancel();
   }
 
   private setState(state: ServerState, reason: string | null): void {

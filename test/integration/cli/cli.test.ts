@@ -82,6 +82,20 @@ describe('shared-mcp CLI', function () {
       assert.equal((await t.server('echo')).pid, before.pid);
     });
 
+    it('warns when the running host is another version, and keeps using it', async () => {
+      const file = path.join(t.home, 'host.json');
+      const original = await fs.readFile(file, 'utf8');
+      await fs.writeFile(file, JSON.stringify({ ...JSON.parse(original), version: '0.0.1' }));
+      try {
+        const r = await t.cli(['up']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /the running host is v0\.0\.1, this CLI is v\d+\.\d+\.\d+; restart it with: shared-mcp down --host && shared-mcp up/);
+        assert.doesNotMatch(r.stderr, /started the host/);
+      } finally {
+        await fs.writeFile(file, original);
+      }
+    });
+
     it('restart gives the server a new process', async () => {
       const before = await t.server('echo');
       const r = await t.cli(['restart', 'echo']);

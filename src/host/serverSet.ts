@@ -40,7 +40,11 @@ export class ServerSet {
     this.sampler.unref();
   }
 
-  /** Brings the set in line with a config: adds, removes, and restarts only the servers whose definition changed. */
+  /**
+   * Brings the set in line with a config: adds, removes, and restarts only the servers whose definition changed.
+   * Resolves once old processes are stopped; new ones are started but not waited for (a slow start must not hold
+   * up the next reload or a `down`).
+   */
   async apply(defs: ServerDefinition[]): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
     this.assertOpen();
     const diff = diffServers([...this.entries.values()].map((e) => e.supervisor.def), defs);
@@ -50,7 +54,7 @@ export class ServerSet {
     // Shut down meanwhile: close() has disposed what was here; nothing new may appear after it.
     if (this.closed) return diff;
     for (const name of diff.added) this.add(byName.get(name) as ServerDefinition);
-    await Promise.all(diff.added.map((name) => this.entries.get(name)?.supervisor.autoStart()));
+    for (const name of diff.added) void this.entries.get(name)?.supervisor.autoStart();
     return diff;
   }
 

@@ -128,14 +128,14 @@ export class ServerSupervisor {
     await this.start();
   }
 
-  /** Applies a changed definition: a server that was up restarts with it; one that was not takes its resting state. */
+  /** Applies a changed definition: a server that was up restarts with it (started, not awaited); one that was not takes its resting state. */
   async update(def: ServerDefinition): Promise<void> {
     const wasUp = ['running', 'starting', 'crashed'].includes(this.current);
     await this.stop();
     this.definition = def;
     this.policy = new RestartPolicy(def.restartDelayMs, def.maxRestarts);
     this.setState(restingState(def), null);
-    if (wasUp || def.autoStart === true) await this.startQuietly();
+    if (wasUp || def.autoStart === true) void this.startQuietly();
   }
 
   /** Starts if the config says so at host start (autoStart true). */

@@ -73,6 +73,24 @@ describe('lifecycle races (real host)', function () {
     assert.deepEqual(t.processes(), []);
   });
 
+  it('stops a server that is still starting at once, without waiting for its start-up timeout (regression)', async function () {
+    this.timeout(30_000); // the start-up timeout below is 60 s: waiting for it would fail this test
+    t = await TestHome.create({ mute: { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], startupTimeout: '60s' } });
+    const up = t.cli(['up']);
+    await t.waitForState('mute', 'starting');
+    let pid = 0;
+    while (!pid) {
+      const tracked = await fs.readFile(path.join(t.home, 'state', 'processes.json'), 'utf8').catch(() => '{}');
+      pid = JSON.parse(tracked).mute?.root ?? 0;
+      await sleep(50);
+    }
+    const down = await t.cli(['down', 'mute']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal((await up).code, 0);
+    assert.equal((await t.server('mute')).state, 'stopped');
+    assert.equal(alive(pid), false);
+  });
+
   it('`serve` and `up` started together end with one host', async () => {
     t = await TestHome.create({ echo: fixture('fixtureServer.js') });
     const serve = spawn(process.execPath, [CLI, 'serve'], { env: t.env, stdio: 'ignore', detached: true });

@@ -12,6 +12,8 @@ import { LineFramer } from './lineFramer';
 /** A single stdio message larger than this is dropped with an error; it never kills the backend. */
 export const MAX_STDIO_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const MCP_PROTOCOL_VERSION = '2025-11-25';
+/** After exit, how long to wait for the last output: a grandchild may hold the pipes open much longer. */
+export const EXIT_DRAIN_MS = 250;
 
 export type JsonRpcId = string | number;
 export interface JsonRpcMessage {
@@ -70,11 +72,22 @@ export class StdioBackend implements Backend {
     child.stderr?.on('data', (chunk: string) => log.append('stderr', chunk));
     child.stdin?.on('error', () => undefined); // EPIPE after the server died; 'exit' reports it
     child.on('exit', (code, signal) => {
-      this.exited = { code, signal };
-      const err = new SharedMcpError('SERVER_EXITED', `server exited (${describeExit(this.exited)})`);
+      const exited = { code, signal };
+      this.exited = exited;
+      const err = new SharedMcpError('SERVER_EXITED', `server exited (${describeExit(exited)})`);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
-      this.onDidExitEmitter.fire(`exited with ${describeExit(this.exited)}`);
+      // 'exit' can come before the last stderr lines: report once the pipes close, or shortly after at the latest.
+      let reported = false;
+      const report = (): void => {
+        if (reported) return;
+        reported = true;
+        clearTimeout(timer);
+        this.onDidExitEmitter.fire(`exited with ${describeExit(exited)}`);
+      };
+      const timer = setTimeout(report, EXIT_DRAIN_MS);
+      child.once('close', report);
+      if (child.stdout?.closed !== false && child.stderr?.closed !== false) report();
     });
   }
 

@@ -47,10 +47,10 @@ async function running(ctx: CliContext): Promise<ControlClient> {
   return new ControlClient(reg);
 }
 
-/** Exit code of an action: 1 when a server it targeted ended failed or crashed. */
+/** Exit code of an action: 1 when a server it targeted ended failed, crashed or waiting for auth or a secret. */
 function report(ctx: CliContext, servers: ServerStatus[], flags: Flags): number {
   ctx.out(flags.json ? JSON.stringify({ schemaVersion: STATUS_SCHEMA_VERSION, servers }, null, 2) : formatServers(servers));
-  return servers.some((s) => s.state === 'failed' || s.state === 'crashed') ? 1 : 0;
+  return servers.some((s) => ['failed', 'crashed', 'needs-auth', 'needs-secret'].includes(s.state)) ? 1 : 0;
 }
 
 export async function up(ctx: CliContext, names: string[], flags: Flags): Promise<number> {

@@ -65,6 +65,7 @@ async function spawnHost(options: EnsureHostOptions, timeoutMs: number): Promise
   const script = await installRuntime(options.hostScript, path.join(paths.runtime, VERSION));
   const out = openSync(paths.hostOut, 'a', 0o600);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let spawnError: string | undefined;
   try {
     const child = spawn(options.nodePath ?? process.execPath, [script], {
       cwd: options.home,
@@ -75,7 +76,7 @@ async function spawnHost(options: EnsureHostOptions, timeoutMs: number): Promise
       windowsHide: true,
     });
     child.on('exit', (code, signal) => (exited = { code, signal }));
-    child.on('error', (err) => (exited = { code: null, signal: null, ...{ message: err.message } }));
+    child.on('error', (err) => (spawnError = `cannot run ${options.nodePath ?? process.execPath}: ${err.message}`));
     child.unref();
   } finally {
     closeSync(out);
@@ -84,6 +85,7 @@ async function spawnHost(options: EnsureHostOptions, timeoutMs: number): Promise
   while (Date.now() < deadline) {
     const reg = await findHost(options.home);
     if (reg) return reg;
+    if (spawnError) throw new SharedMcpError('HOST_START_FAILED', spawnError);
     // Exit code 3: another host won the race for this home; it will show up in host.json.
     if (exited && exited.code !== HOST_RUNNING_EXIT_CODE) {
       const why = await lastLine(paths.hostOut);

@@ -139,7 +139,7 @@ export class GatewayHost {
     if (!claim.claimed) throw hostRunning(this.paths.home, claim.holder);
     this.claimed = true;
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
-    this.configWatch = watchFile(this.configPath, () => void this.reload());
+    this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined));
     this.readyPromise = (async () => {
       const reaped = await this.tracker.reapOrphans(this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, this.log);
       if (reaped > 0) this.log.info(`stopped ${reaped} orphaned server process tree(s)`);
@@ -211,6 +211,11 @@ export class GatewayHost {
       this.resolveClosed();
     })();
     return this.stopping;
+  }
+
+  /** Logs an error nobody else caught, with its stack: a bug to report, not a user mistake. */
+  logUnexpected(what: string, err: unknown): void {
+    this.log.error(`${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 
   /** Last resort before a forced exit: SIGKILL every server's process group, synchronously. */

@@ -32,6 +32,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
+  // A daemon that serves every client on the machine must not die of one stray rejection: log it and go on.
+  process.on('unhandledRejection', (err) => host?.logUnexpected('unhandled rejection', err));
+  // After an exception the state cannot be trusted: stop cleanly if possible, kill every server if not.
+  process.on('uncaughtException', (err) => {
+    host?.logUnexpected('uncaught exception', err);
+    setTimeout(() => {
+      host?.killServersNow();
+      process.exit(70);
+    }, FORCE_EXIT_AFTER_MS * 10).unref();
+    void host?.shutdown('internal error').then(() => process.exit(70));
+  });
   host = await GatewayHost.start({
     home: resolveHome(),
     configPath,

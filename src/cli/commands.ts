@@ -10,7 +10,7 @@ import { formatProblem } from '../shared/config/configTypes';
 import { validateConfigText } from '../shared/config/validateConfig';
 import { STATUS_SCHEMA_VERSION, type ServerStatus } from '../shared/controlTypes';
 import { homePaths, HOME_ENV } from '../shared/homePaths';
-import { isPidAlive } from '../shared/registry';
+import { isPidAlive } from '../shared/pidAlive';
 import { formatServers, formatStatus } from './formatStatus';
 
 export const HOST_EXIT_WAIT_MS = 60_000;

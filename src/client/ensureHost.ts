@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST_RUNNING_EXIT_CODE, SharedMcpError } from '../shared/errors';
 import { checkHealth } from '../shared/healthCheck';
 import { homePaths, HOME_ENV } from '../shared/homePaths';
-import { isPidAlive, readRegistry, type HostRegistry } from '../shared/registry';
+import { isPidAlive } from '../shared/pidAlive';
+import { readRegistry, type HostRegistry } from '../shared/registry';
 import { VERSION } from '../shared/version';
-import { acquireHostLock } from './hostLock';
+import { acquireFileLock } from '../shared/fileLock';
 
 export const HOST_START_TIMEOUT_MS = 20_000;
 const POLL_MS = 50;
@@ -45,7 +46,7 @@ export async function ensureHost(options: EnsureHostOptions): Promise<HostHandle
   const paths = homePaths(options.home);
   await fs.mkdir(paths.logs, { recursive: true, mode: 0o700 });
   const timeoutMs = options.timeoutMs ?? HOST_START_TIMEOUT_MS;
-  const lock = await acquireHostLock(paths.lock, timeoutMs);
+  const lock = await acquireFileLock(paths.lock, timeoutMs);
   try {
     const winner = await findHost(options.home);
     if (winner) return handle(winner, false);

@@ -8,7 +8,8 @@ import { DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/confi
 import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
 import { checkHealth } from '../shared/healthCheck';
 import { DEFAULT_PORT, homePaths, type HomePaths } from '../shared/homePaths';
-import { claimRegistry, isPidAlive, readRegistry, removeRegistryIfOwned, writeFileAtomic } from '../shared/registry';
+import { isPidAlive } from '../shared/pidAlive';
+import { claimRegistry, readRegistry, removeRegistryIfOwned, writeFileAtomic } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { watchFile } from './configWatcher';
 import { handleControl } from './http/controlApi';
@@ -140,11 +141,16 @@ export class GatewayHost {
     this.claimed = true;
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
     this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined));
+    // Ready (for server actions) once orphans are gone and the config is applied; a failed cleanup must not keep servers from starting.
     this.readyPromise = (async () => {
-      const reaped = await this.tracker.reapOrphans(this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, this.log);
-      if (reaped > 0) this.log.info(`stopped ${reaped} orphaned server process tree(s)`);
-      if (!this.stopping) await this.servers.apply(this.config?.servers ?? []);
-    })().catch((err: unknown) => this.log.error(`start-up: ${toSharedMcpError(err).message}`));
+      try {
+        const reaped = await this.tracker.reapOrphans(this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, this.log);
+        if (reaped > 0) this.log.info(`stopped ${reaped} orphaned server process tree(s)`);
+      } catch (err) {
+        this.log.error(`orphan cleanup failed: ${toSharedMcpError(err).message}`);
+      }
+      if (!this.stopping) await this.servers.apply(this.config?.servers ?? []).catch((err: unknown) => this.log.error(`start-up: ${toSharedMcpError(err).message}`));
+    })();
   }
 
   health(): HealthInfo {

@@ -167,7 +167,7 @@ export class ServerSet {
     if (running.length === 0) return;
     const table = await readProcessTable();
     for (const { supervisor } of running) {
-      if (supervisor.pid !== null) supervisor.observeTree(processTree(table, supervisor.pid));
+      if (supervisor.pid !== null) supervisor.observeTree(processTree(table, supervisor.pid), table);
     }
   }
 }

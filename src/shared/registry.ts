@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isErrnoException } from './errors';
+import { acquireFileLock } from './fileLock';
+import { isPidAlive } from './pidAlive';
 
 /** host.json: how clients find and talk to the running host. */
 export interface HostRegistry {
@@ -57,24 +58,25 @@ export async function writeRegistry(file: string, registry: HostRegistry): Promi
   await writeFileAtomic(file, `${JSON.stringify(registry, null, 2)}\n`, 0o600);
 }
 
-/** Removes host.json only if it still names this pid, so a newer host's registry is never deleted. */
-export async function removeRegistryIfOwned(file: string, pid: number): Promise<void> {
-  const current = await readRegistry(file);
-  if (current && current.pid !== pid) return;
-  await fs.rm(file, { force: true });
+/** host.json is only ever created or removed under this lock, so a check and the act that follows it are one step. */
+export function registryLockPath(file: string): string {
+  return `${file}.lock`;
 }
 
-/** True when a process with this pid exists (EPERM means it exists but is not ours). */
-export function isPidAlive(pid: number): boolean {
+/** Removes host.json only if it still names this pid, so a newer host's registry is never deleted. */
+export async function removeRegistryIfOwned(file: string, pid: number): Promise<void> {
+  const lock = await acquireFileLock(registryLockPath(file), REGISTRY_LOCK_WAIT_MS);
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return isErrnoException(err, 'EPERM');
+    const current = await readRegistry(file);
+    if (current && current.pid !== pid) return;
+    await fs.rm(file, { force: true });
+  } finally {
+    await lock.release();
   }
 }
 
 export const CLAIM_HEALTH_WAIT_MS = 3000;
+const REGISTRY_LOCK_WAIT_MS = 15_000;
 
 /**
  * Writes host.json only if no live host holds it: the host's own guarantee of one host per home, whatever
@@ -82,30 +84,20 @@ export const CLAIM_HEALTH_WAIT_MS = 3000;
  * health (passed in so this module stays free of HTTP).
  */
 export async function claimRegistry(file: string, registry: HostRegistry, isLive: (r: HostRegistry) => Promise<boolean>): Promise<{ claimed: true } | { claimed: false; holder: HostRegistry }> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, `${JSON.stringify(registry, null, 2)}\n`, { mode: 0o600 });
+  const lock = await acquireFileLock(registryLockPath(file), REGISTRY_LOCK_WAIT_MS);
   try {
-    for (;;) {
-      try {
-        await fs.link(tmp, file); // atomic create-if-absent
-        return { claimed: true };
-      } catch (err) {
-        if (!isErrnoException(err, 'EEXIST')) throw err;
-      }
-      const raw = await fs.readFile(file, 'utf8').catch(() => undefined);
-      if (raw === undefined) continue; // removed meanwhile: try again
-      const holder = await readRegistry(file);
-      if (holder && holder.pid !== process.pid && isPidAlive(holder.pid)) {
-        const deadline = Date.now() + CLAIM_HEALTH_WAIT_MS;
-        do {
-          if (await isLive(holder)) return { claimed: false, holder };
-          await new Promise((r) => setTimeout(r, 100));
-        } while (Date.now() < deadline);
-      }
-      // Stale or corrupt: remove it, but only if it is still the file we judged.
-      if ((await fs.readFile(file, 'utf8').catch(() => undefined)) === raw) await fs.rm(file, { force: true });
+    const holder = await readRegistry(file);
+    if (holder && holder.pid !== process.pid && isPidAlive(holder.pid)) {
+      const deadline = Date.now() + CLAIM_HEALTH_WAIT_MS;
+      do {
+        if (await isLive(holder)) return { claimed: false, holder };
+        await new Promise((r) => setTimeout(r, 100));
+      } while (Date.now() < deadline);
     }
+    // Absent, stale or corrupt: ours now. Nobody else creates or removes it while we hold the lock.
+    await writeRegistry(file, registry);
+    return { claimed: true };
   } finally {
-    await fs.rm(tmp, { force: true });
+    await lock.release();
   }
 }

@@ -6,8 +6,8 @@ import type { Backend } from './backend';
 import { StdioBackend } from './stdioBackend';
 
 export interface OpenBackendOptions {
-  /** The environment servers inherit; ${env:NAME} in env and headers resolves against it. */
-  baseEnv: NodeJS.ProcessEnv;
+  /** The environment servers inherit (may still be captured from the login shell); ${env:NAME} resolves against it. */
+  baseEnv: Promise<NodeJS.ProcessEnv>;
   log: ServerLog;
   /** Aborting stops a server that is still starting; the open then rejects once it is gone. */
   signal: AbortSignal;
@@ -19,18 +19,23 @@ export interface OpenBackendOptions {
 /** Starts a stdio server or connects to a remote one, and completes MCP initialize; never leaves a process behind on failure. */
 export async function openBackend(def: ServerDefinition, options: OpenBackendOptions): Promise<Backend> {
   const { log, signal, graceMs } = options;
+  const baseEnv = await untilAborted(options.baseEnv, signal);
   if (def.transport !== 'stdio') {
     // Loaded on first use: the MCP SDK client costs the host several MB of memory it needs only for remotes.
     const { RemoteBackend } = await import('./remoteBackend');
-    const remote = await RemoteBackend.connect(def, interpolateHeaders(def, options.baseEnv), def.startupTimeoutMs, log);
+    const remote = await RemoteBackend.connect(def, interpolateHeaders(def, baseEnv), def.startupTimeoutMs, log, signal);
     if (signal.aborted) {
       await remote.close();
       throw aborted();
     }
     return remote;
   }
-  const backend = await StdioBackend.spawn(def, interpolateEnv(def, options.baseEnv), log);
+  const backend = await StdioBackend.spawn(def, interpolateEnv(def, baseEnv), log);
   options.onSpawn(backend.pid);
+  if (signal.aborted) {
+    await backend.close(graceMs);
+    throw aborted();
+  }
   log.line('host', `started pid ${backend.pid}: ${[def.command, ...def.args].join(' ')}`);
   backend.onDidReceive((msg) => {
     // No client is attached to the host's own channel: refuse server→client requests rather than leave them hanging.
@@ -48,6 +53,16 @@ export async function openBackend(def: ServerDefinition, options: OpenBackendOpt
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The promise's value, unless the signal aborts first (then a rejection at once). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function aborted(): SharedMcpError {

@@ -37,14 +37,14 @@ export class RemoteBackend implements Backend {
   }
 
   /** Connects and initializes; throws UNAUTHORIZED on HTTP 401, SERVER_EXITED for anything else. */
-  static async connect(def: ServerDefinition, headers: Record<string, string>, timeoutMs: number, log: ServerLog): Promise<RemoteBackend> {
+  static async connect(def: ServerDefinition, headers: Record<string, string>, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
     const url = new URL(def.url as string);
     const requestInit = { headers };
-    const sse = (): Promise<RemoteBackend> => RemoteBackend.open(new SSEClientTransport(url, { requestInit }), 'sse', timeoutMs);
+    const sse = (): Promise<RemoteBackend> => RemoteBackend.open(new SSEClientTransport(url, { requestInit }), 'sse', timeoutMs, signal);
     try {
       if (def.transport === 'sse') return await sse();
       try {
-        return await RemoteBackend.open(new StreamableHTTPClientTransport(url, { requestInit }), 'streamable-http', timeoutMs);
+        return await RemoteBackend.open(new StreamableHTTPClientTransport(url, { requestInit }), 'streamable-http', timeoutMs, signal);
       } catch (err) {
         const status = httpStatus(err);
         // Servers that only speak the old protocol answer a POST with one of these.
@@ -57,10 +57,10 @@ export class RemoteBackend implements Backend {
     }
   }
 
-  private static async open(transport: Transport, via: RemoteBackend['via'], timeoutMs: number): Promise<RemoteBackend> {
+  private static async open(transport: Transport, via: RemoteBackend['via'], timeoutMs: number, signal: AbortSignal): Promise<RemoteBackend> {
     const client = new Client(CLIENT_INFO, { capabilities: {} });
     try {
-      await client.connect(transport, { timeout: timeoutMs });
+      await client.connect(transport, { timeout: timeoutMs, signal });
     } catch (err) {
       await client.close().catch(() => undefined);
       throw err;

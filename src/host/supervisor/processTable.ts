@@ -1,5 +1,5 @@
-import { promises as fs } from 'node:fs';
-import { execFile } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
 
 /** One row of the OS process table. */
 export interface ProcessInfo {
@@ -93,4 +93,17 @@ export function processTree(table: Map<number, ProcessInfo>, rootPid: number, pg
 /** The summed RSS of a process tree, in bytes. */
 export function treeRssBytes(tree: ProcessInfo[]): number {
   return tree.reduce((sum, p) => sum + p.rssBytes, 0);
+}
+
+/** One process's start time, read synchronously (for a forced exit, where nothing async runs); undefined if gone. */
+export function readStartTimeSync(pid: number): string | undefined {
+  try {
+    if (process.platform === 'linux') {
+      const info = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      return info && !info.zombie ? info.startTime : undefined;
+    }
+    return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

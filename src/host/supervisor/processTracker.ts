@@ -1,7 +1,7 @@
 import { promises as fs, writeFileSync, renameSync } from 'node:fs';
 import type { HostLogger } from '../logs/hostLogger';
 import { killTree } from './killTree';
-import { readProcessTable, type ProcessInfo } from './processTable';
+import { readProcessTable, readStartTimeSync, type ProcessInfo } from './processTable';
 
 /** What is remembered of one server's tree: the root (also its process group) and every member seen. */
 interface TrackedTree {
@@ -18,21 +18,27 @@ export class ProcessTracker {
 
   constructor(private readonly file: string) {}
 
-  /** Records a freshly spawned server process. */
-  async add(server: string, pid: number): Promise<void> {
-    const info = (await readProcessTable()).get(pid);
-    if (!info) return;
-    this.tracked.set(server, { root: pid, members: [{ pid, startTime: info.startTime }] });
+  /** Records a freshly spawned server process, synchronously so a quick failure cannot overtake it. */
+  add(server: string, pid: number): void {
+    const startTime = readStartTimeSync(pid);
+    if (startTime === undefined) return;
+    this.tracked.set(server, { root: pid, members: [{ pid, startTime }] });
     this.persist();
   }
 
-  /** Adds the members of a sampled tree; written only when someone new appeared. */
-  observe(server: string, root: number, tree: ProcessInfo[]): void {
+  /**
+   * Brings a server's record in line with a sample: the tree as seen now, plus earlier members still alive (a
+   * grandchild that left the tree); the dead are dropped. Written only when the membership changed.
+   */
+  observe(server: string, root: number, tree: ProcessInfo[], table: Map<number, ProcessInfo>): void {
     const t = this.tracked.get(server);
     if (!t || t.root !== root) return;
-    const fresh = tree.filter((p) => !t.members.some((m) => m.pid === p.pid && m.startTime === p.startTime));
-    if (fresh.length === 0) return;
-    t.members.push(...fresh.map((p) => ({ pid: p.pid, startTime: p.startTime })));
+    const key = (m: { pid: number; startTime: string }): string => `${m.pid}:${m.startTime}`;
+    const next = new Map(tree.map((p) => [key(p), { pid: p.pid, startTime: p.startTime }]));
+    for (const m of t.members) if (table.get(m.pid)?.startTime === m.startTime && !table.get(m.pid)?.zombie) next.set(key(m), m);
+    const before = new Set(t.members.map(key));
+    if (next.size === before.size && [...next.keys()].every((k) => before.has(k))) return;
+    t.members = [...next.values()];
     this.persist();
   }
 
@@ -43,10 +49,13 @@ export class ProcessTracker {
     this.persist();
   }
 
-  /** SIGKILL to every tracked process and process group, synchronously: the last resort of a forced exit. */
+  /** SIGKILL, synchronously, to every tracked process that is still the same process (a pid may have been reused). */
   killAllNow(): void {
     for (const t of this.tracked.values()) {
-      for (const target of [-t.root, ...t.members.map((m) => m.pid)]) {
+      const same = t.members.filter((m) => readStartTimeSync(m.pid) === m.startTime);
+      // The group only when its leader is verified: a reused pid as group id could name someone else's group.
+      const targets = [...(same.some((m) => m.pid === t.root) ? [-t.root] : []), ...same.map((m) => m.pid)];
+      for (const target of targets) {
         try {
           process.kill(target, 'SIGKILL');
         } catch {

@@ -11,6 +11,7 @@ import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from '.
 import type { ProcessTracker } from './processTracker';
 import { IdleTimer } from './idleTimer';
 import { CRASH_WINDOW_MS, RestartPolicy } from './restartPolicy';
+import { StopGate } from './stopGate';
 
 const REASON_STDERR_LINES = 5;
 
@@ -41,9 +42,7 @@ export class ServerSupervisor {
   private backend: Backend | undefined;
   private generation = 0;
   private launching: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
-  /** Backends on their way out (stopped, crashed, over the memory limit): a stop waits for every one of them. */
-  private readonly closing = new Set<Promise<void>>();
+  private readonly gate = new StopGate();
   private abortLaunch: AbortController | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly idle = new IdleTimer((idleMs) => {
@@ -82,12 +81,17 @@ export class ServerSupervisor {
   }
 
   /** Starts the server (a manual start also clears the crash history); throws SERVER_DISABLED for disabled ones. */
-  async start(manual = true): Promise<void> {
+  start(manual = true): Promise<void> {
+    return this.startUnlessStoppedSince(this.gate.requested, manual);
+  }
+
+  /** Waits until every old process is gone, then starts, unless a stop was requested after `stops` was counted. */
+  private async startUnlessStoppedSince(stops: number, manual: boolean): Promise<void> {
     if (this.disposed) throw new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
     if (this.definition.disabled) throw new SharedMcpError('SERVER_DISABLED', `server "${this.name}" is disabled in the config`);
-    // A start never overlaps a stop: it waits until the old process tree is gone.
-    while (this.stopping) await this.stopping;
+    await this.gate.quiet();
     if (this.disposed) throw new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
+    if (this.gate.requested !== stops) return;
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;
     if (manual) {
@@ -101,12 +105,7 @@ export class ServerSupervisor {
 
   /** Stops the server and its whole process tree; resolves when nothing of it is left, including earlier stops. */
   stop(next: ServerState = 'stopped'): Promise<void> {
-    const p = this.stopNow(next, this.stopping);
-    this.stopping = p;
-    void p.finally(() => {
-      if (this.stopping === p) this.stopping = undefined;
-    });
-    return p;
+    return this.gate.stop((previous) => this.stopNow(next, previous));
   }
 
   private async stopNow(next: ServerState, previous: Promise<void> | undefined): Promise<void> {
@@ -116,31 +115,38 @@ export class ServerSupervisor {
     const backend = this.backend;
     this.backend = undefined;
     if (backend) this.closeBackend(backend, this.deps.stopGraceMs());
-    if (this.closing.size > 0 || this.launching) this.setState('stopping', null);
+    if (this.gate.closingAny || this.launching) this.setState('stopping', null);
     await previous;
     await this.launching; // an aborted start resolves once its process is gone
-    while (this.closing.size > 0) await Promise.all(this.closing);
+    await this.gate.allClosed();
     if (gen === this.generation) this.setState(this.definition.disabled ? 'disabled' : next, null);
   }
 
+  /** Stops; resolves with the stop count right after this stop, which a following start compares with. */
+  private async stopCounted(): Promise<number> {
+    const stopped = this.stop();
+    const stops = this.gate.requested;
+    await stopped;
+    return stops;
+  }
+
   async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+    await this.startUnlessStoppedSince(await this.stopCounted(), true);
   }
 
   /** Applies a changed definition: a server that was up restarts with it (started, not awaited); one that was not takes its resting state. */
   async update(def: ServerDefinition): Promise<void> {
     const wasUp = ['running', 'starting', 'crashed'].includes(this.current);
-    await this.stop();
+    const stops = await this.stopCounted();
     this.definition = def;
     this.policy = new RestartPolicy(def.restartDelayMs, def.maxRestarts);
     this.setState(restingState(def), null);
-    if (wasUp || def.autoStart === true) void this.startQuietly();
+    if (wasUp || def.autoStart === true) this.startUnlessStoppedSince(stops, false).catch(() => undefined);
   }
 
-  /** Starts if the config says so at host start (autoStart true). */
+  /** Starts if the config says so at host start (autoStart true); a failure shows in state and lastError. */
   async autoStart(): Promise<void> {
-    if (this.definition.autoStart === true && !this.definition.disabled) await this.startQuietly();
+    if (this.definition.autoStart === true && !this.definition.disabled) await this.startUnlessStoppedSince(this.gate.requested, false).catch(() => undefined);
   }
 
   /** Puts a stopped server back into its configured resting state (lazy servers become idle again). */
@@ -154,10 +160,10 @@ export class ServerSupervisor {
   }
 
   /** Called with each sample of the process tree: remembers its members, and over maxMemory restarts the server. */
-  observeTree(tree: ProcessInfo[]): void {
+  observeTree(tree: ProcessInfo[], table: Map<number, ProcessInfo>): void {
     if (this.backend instanceof StdioBackend) {
       this.backend.knownTree = tree;
-      this.deps.tracker.observe(this.name, this.backend.pid, tree);
+      this.deps.tracker.observe(this.name, this.backend.pid, tree, table);
     }
     const max = this.definition.maxMemoryBytes;
     const rss = treeRssBytes(tree);
@@ -167,7 +173,9 @@ export class ServerSupervisor {
     const backend = this.backend;
     const gen = ++this.generation;
     this.backend = undefined;
-    this.setState('stopping', reason);
+    this.lastError = reason;
+    // Crashed, not stopping: a config change meanwhile restarts it, and a start waits for the old tree (closing).
+    this.setState('crashed', `${reason}; restarting`);
     // A stop that comes in meanwhile wins: no restart is scheduled then.
     if (backend) void this.closeBackend(backend, this.deps.stopGraceMs()).then(() => gen === this.generation && this.recordCrash(reason));
   }
@@ -176,14 +184,6 @@ export class ServerSupervisor {
     if (this.disposed) return Promise.resolve();
     this.disposed = true;
     return this.stop().finally(() => this.onDidChangeStateEmitter.dispose());
-  }
-
-  private async startQuietly(): Promise<void> {
-    try {
-      await this.start(false);
-    } catch {
-      // reported through state and lastError
-    }
   }
 
   private launch(): Promise<void> {
@@ -200,20 +200,26 @@ export class ServerSupervisor {
     this.abortLaunch = abort;
     this.setState('starting', null);
     let backend: Backend;
+    let spawned: number | undefined;
     try {
       backend = await openBackend(this.definition, {
-        baseEnv: await this.deps.baseEnv(),
+        baseEnv: this.deps.baseEnv(),
         log: this.deps.log,
         signal: abort.signal,
         graceMs: this.deps.stopGraceMs(),
-        onSpawn: (pid) => void this.deps.tracker.add(this.name, pid),
+        onSpawn: (pid) => {
+          spawned = pid;
+          this.deps.tracker.add(this.name, pid);
+        },
       });
     } catch (err) {
+      // openBackend has stopped the process it spawned before failing: forget it.
+      if (spawned !== undefined) this.deps.tracker.remove(this.name, spawned);
       if (gen !== this.generation) return;
       const e = toSharedMcpError(err);
       // A missing command or a bad reference will not fix itself by retrying; a 401 needs the user.
-      if (e.code === 'COMMAND_NOT_FOUND' || e.code === 'CONFIG_INVALID') return this.fail(e.message);
-      if (e.code === 'UNAUTHORIZED') return this.needsAuth(e.message);
+      if (e.code === 'COMMAND_NOT_FOUND' || e.code === 'CONFIG_INVALID') return this.settle('failed', e.message);
+      if (e.code === 'UNAUTHORIZED') return this.settle('needs-auth', e.message);
       return this.recordCrash(this.withStderr(this.definition.transport === 'stdio' ? `did not complete MCP initialize: ${e.message}` : e.message));
     } finally {
       if (this.abortLaunch === abort) this.abortLaunch = undefined;
@@ -228,7 +234,7 @@ export class ServerSupervisor {
     this.idle.update(this.definition.idleTimeoutMs, true);
     const pid = backend.pid;
     // A first look at the tree now, not only at the next periodic sample: a crash right away must still find grandchildren.
-    if (pid !== null) void readProcessTable().then((table) => this.backend === backend && this.observeTree(processTree(table, pid)));
+    if (pid !== null) void readProcessTable().then((table) => this.backend === backend && this.observeTree(processTree(table, pid), table));
   }
 
   private onExit(gen: number, backend: Backend, reason: string): void {
@@ -242,9 +248,11 @@ export class ServerSupervisor {
   }
 
   private closeBackend(backend: Backend, graceMs: number): Promise<void> {
-    const p = backend.close(graceMs).finally(() => this.closing.delete(p));
-    this.closing.add(p);
-    return p;
+    return this.gate.track(
+      backend.close(graceMs).then(() => {
+        if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
+      }),
+    );
   }
 
   private withStderr(reason: string): string {
@@ -257,7 +265,7 @@ export class ServerSupervisor {
     this.clearTimers();
     this.lastError = reason;
     const decision = this.policy.onCrash(Date.now(), this.startedAt);
-    if (decision.giveUp) return this.fail(`crash loop: ${decision.crashes} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
+    if (decision.giveUp) return this.settle('failed', `crash loop: ${decision.crashes} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
     const delay = decision.delayMs;
     this.startedAt = undefined;
     this.setState('crashed', `${reason}; restarting in ${Math.round(delay / 100) / 10}s`);
@@ -270,17 +278,12 @@ export class ServerSupervisor {
     }, delay);
   }
 
-  private fail(reason: string): void {
+  /** Ends in a state that waits for the user, with the reason. */
+  private settle(state: 'failed' | 'needs-auth', reason: string): void {
     this.lastError = reason;
     this.startedAt = undefined;
-    this.deps.log.line('host', `failed: ${reason}`);
-    this.setState('failed', reason);
-  }
-
-  private needsAuth(reason: string): void {
-    this.lastError = reason;
-    this.deps.log.line('host', reason);
-    this.setState('needs-auth', reason);
+    this.deps.log.line('host', `${state}: ${reason}`);
+    this.setState(state, reason);
   }
 
   private clearTimers(): void {

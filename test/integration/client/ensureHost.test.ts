@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { TestHome, alive, fixture, processesWithEnv } from '../../helpers/hostHarness';
+import { ROOT, TestHome, alive, fixture, processesWithEnv } from '../../helpers/hostHarness';
 
 function collect(child: ReturnType<TestHome['spawnCli']>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -131,5 +131,27 @@ describe('ensureHost (real CLI processes)', function () {
     const deadline = Date.now() + 10_000;
     while (t.processes().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(t.processes(), []);
+  });
+
+  it('hosts started at once over a stale host.json end with one host (regression)', async function () {
+    this.timeout(90_000);
+    t = await TestHome.create({});
+    const home = t;
+    const hostJs = path.join(ROOT, 'dist', 'host.js');
+    for (let trial = 0; trial < 10; trial++) {
+      const dead = spawn(process.execPath, ['-e', '']);
+      await new Promise((r) => dead.on('exit', r));
+      const stale = { pid: dead.pid, port: home.port, address: '127.0.0.1', controlToken: 'x'.repeat(64), version: '0.0.1', home: home.home, startedAt: new Date().toISOString() };
+      await fs.writeFile(path.join(home.home, 'host.json'), JSON.stringify(stale));
+      const hosts = Array.from({ length: 8 }, () => spawn(process.execPath, [hostJs], { env: home.env, stdio: 'ignore', detached: true }));
+      const deadline = Date.now() + 20_000;
+      while (hosts.filter((h) => h.exitCode !== null).length < hosts.length - 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const codes = hosts.map((h) => h.exitCode);
+      const running = hosts.filter((h) => h.exitCode === null && alive(h.pid as number));
+      assert.equal(running.length, 1, `trial ${trial}: ${running.length} hosts alive (exit codes ${JSON.stringify(codes)})`);
+      assert.equal((await home.registry())?.pid, running[0].pid);
+      const down = await home.cli(['down', '--host']);
+      assert.equal(down.code, 0, down.stderr);
+    }
   });
 });

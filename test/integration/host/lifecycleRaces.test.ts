@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, TestHome, alive, fixture } from '../../helpers/hostHarness';
+import * as net from 'node:net';
+import { CLI, TestHome, alive, fixture, freePort } from '../../helpers/hostHarness';
 
 /** Regression tests for races between stop, start, memory restarts, shutdown and a killed host. */
 describe('lifecycle races (real host)', function () {
@@ -49,7 +50,7 @@ describe('lifecycle races (real host)', function () {
       { stopGrace: '2s' },
     );
     await t.cli(['up']);
-    await t.waitFor((s) => s.servers[0].state === 'stopping', 30_000, 'the memory-limit stop');
+    await t.waitFor((s) => s.servers[0].state === 'crashed' && /memory limit/.test(s.servers[0].lastError ?? ''), 30_000, 'the memory-limit stop');
     const down = await t.cli(['down', 'hog']);
     assert.equal(down.code, 0, down.stderr);
     await sleep(1500);
@@ -128,5 +129,56 @@ describe('lifecycle races (real host)', function () {
     assert.equal(alive(inGroup), false);
     assert.equal(alive(escaped), false);
     await fs.rm(pidFile, { force: true });
+  });
+
+  it('a down issued while a restart is still stopping has the last word (regression)', async () => {
+    t = await TestHome.create({ stub: fixture('stubbornServer.js') }, { stopGrace: '1500ms' });
+    await t.cli(['up']);
+    const { pid } = await t.waitForState('stub', 'running');
+    const restart = t.cli(['restart', 'stub']);
+    await sleep(300);
+    const down = await t.cli(['down', 'stub']);
+    assert.equal(down.code, 0, down.stderr);
+    await restart;
+    await sleep(500);
+    const s = await t.server('stub');
+    assert.equal(s.state, 'stopped');
+    assert.equal(alive(pid as number), false);
+    assert.deepEqual(serverPids(t, (await t.registry())?.pid as number), []);
+  });
+
+  it('a start during a memory-limit stop waits for the old process tree: never two at once (regression)', async () => {
+    t = await TestHome.create(
+      { hog: fixture('memoryHogServer.js', { env: { FIXTURE_IGNORE_SIGTERM: '1' }, resourceLimits: { maxMemory: '120M', restartDelay: '5s' } }) },
+      { stopGrace: '2s' },
+    );
+    await t.cli(['up']);
+    const first = await t.waitForState('hog', 'running');
+    await t.waitFor((s) => s.servers[0].state === 'crashed', 30_000, 'the memory-limit stop');
+    assert.ok(alive(first.pid as number), 'the old tree is still within its grace period');
+    const up = await t.cli(['up', 'hog']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(alive(first.pid as number), false, 'the old process was gone before the new one started');
+    const now = await t.server('hog');
+    assert.equal(now.state, 'running');
+    assert.deepEqual(serverPids(t, (await t.registry())?.pid as number), [now.pid]);
+  });
+
+  it('stops a remote that accepted the connection but never answers, without waiting for its timeout (regression)', async function () {
+    this.timeout(30_000);
+    const silent = net.createServer(() => undefined); // accepts, never answers
+    const port = await freePort();
+    await new Promise<void>((r) => silent.listen(port, '127.0.0.1', () => r()));
+    try {
+      t = await TestHome.create({ mute: { url: `http://127.0.0.1:${port}/mcp`, startupTimeout: '60s' } });
+      const up = t.cli(['up']);
+      await t.waitForState('mute', 'starting');
+      const down = await t.cli(['down', 'mute']);
+      assert.equal(down.code, 0, down.stderr);
+      await up;
+      assert.equal((await t.server('mute')).state, 'stopped');
+    } finally {
+      silent.close();
+    }
   });
 });

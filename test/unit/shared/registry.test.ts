@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isPidAlive, readRegistry, removeRegistryIfOwned, writeFileAtomic, writeRegistry, type HostRegistry } from '../../../src/shared/registry';
+import { isPidAlive } from '../../../src/shared/pidAlive';
+import { readRegistry, removeRegistryIfOwned, writeFileAtomic, writeRegistry, type HostRegistry } from '../../../src/shared/registry';
 
 function deadPid(): number {
   const r = spawnSync(process.execPath, ['-e', '']);

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SharedMcpError, isErrnoException } from '../shared/errors';
-import { isPidAlive } from '../shared/registry';
+import { SharedMcpError, isErrnoException } from './errors';
+import { isPidAlive } from './pidAlive';
 
 export const LOCK_POLL_MS = 25;
 /** A lock older than this is stale even if its pid is alive (the pid may have been reused). */
@@ -15,10 +15,10 @@ interface LockContent {
 }
 
 /**
- * The start-up election lock (host.lock): whoever creates the file exclusively may start a host. A lock whose
- * holder died is broken by renaming it aside and checking that the renamed file is the one judged stale.
+ * A lock file created exclusively (host.lock elects who starts a host; host.json.lock guards host.json). A lock
+ * whose holder died is broken by renaming it aside and checking that the renamed file is the one judged stale.
  */
-export async function acquireHostLock(file: string, waitMs: number): Promise<{ release(): Promise<void> }> {
+export async function acquireFileLock(file: string, waitMs: number): Promise<{ release(): Promise<void> }> {
   const mine: LockContent = { pid: process.pid, nonce: randomBytes(8).toString('hex'), at: Date.now() };
   const deadline = Date.now() + waitMs;
   for (;;) {

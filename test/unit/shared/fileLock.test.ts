@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireHostLock } from '../../../src/client/hostLock';
+import { acquireFileLock } from '../../../src/shared/fileLock';
 import { SharedMcpError } from '../../../src/shared/errors';
 
 function deadPid(): number {
@@ -13,7 +13,7 @@ function deadPid(): number {
   return r.pid as number;
 }
 
-describe('acquireHostLock', () => {
+describe('acquireFileLock', () => {
   let dir: string;
   let file: string;
   beforeEach(() => {
@@ -25,7 +25,7 @@ describe('acquireHostLock', () => {
   });
 
   it('creates the lock file, mode 0600, naming this pid, and removes it on release', async () => {
-    const lock = await acquireHostLock(file, 1000);
+    const lock = await acquireFileLock(file, 1000);
     const content = JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number; nonce: string; at: number };
     assert.equal(content.pid, process.pid);
     assert.match(content.nonce, /^[0-9a-f]{16}$/);
@@ -36,9 +36,9 @@ describe('acquireHostLock', () => {
   });
 
   it('makes a second acquire wait until the first releases', async () => {
-    const a = await acquireHostLock(file, 5000);
+    const a = await acquireFileLock(file, 5000);
     let bResolved = false;
-    const bPromise = acquireHostLock(file, 10_000).then((lock) => {
+    const bPromise = acquireFileLock(file, 10_000).then((lock) => {
       bResolved = true;
       return lock;
     });
@@ -58,7 +58,7 @@ describe('acquireHostLock', () => {
     let completed = 0;
     await Promise.all(
       Array.from({ length: 20 }, async () => {
-        const lock = await acquireHostLock(file, 60_000);
+        const lock = await acquireFileLock(file, 60_000);
         holders++;
         maxHolders = Math.max(maxHolders, holders);
         await sleep(10);
@@ -74,7 +74,7 @@ describe('acquireHostLock', () => {
 
   it('breaks a lock held by a dead pid', async () => {
     fs.writeFileSync(file, JSON.stringify({ pid: deadPid(), nonce: 'deadbeefdeadbeef', at: Date.now() }));
-    const lock = await acquireHostLock(file, 2000);
+    const lock = await acquireFileLock(file, 2000);
     assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number }).pid, process.pid);
     await lock.release();
     assert.deepEqual(fs.readdirSync(dir), [], 'the stale lock moved aside must be removed');
@@ -84,7 +84,7 @@ describe('acquireHostLock', () => {
     fs.writeFileSync(file, 'not json');
     const old = new Date(Date.now() - 5000);
     fs.utimesSync(file, old, old);
-    const lock = await acquireHostLock(file, 2000);
+    const lock = await acquireFileLock(file, 2000);
     assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number }).pid, process.pid);
     await lock.release();
     assert.deepEqual(fs.readdirSync(dir), []);
@@ -92,7 +92,7 @@ describe('acquireHostLock', () => {
 
   it('does not break a fresh corrupt lock file (it may be being written)', async () => {
     fs.writeFileSync(file, '');
-    await assert.rejects(acquireHostLock(file, 100), (err: unknown) => err instanceof SharedMcpError && err.code === 'TIMEOUT');
+    await assert.rejects(acquireFileLock(file, 100), (err: unknown) => err instanceof SharedMcpError && err.code === 'TIMEOUT');
     assert.equal(fs.readFileSync(file, 'utf8'), '');
   });
 
@@ -100,7 +100,7 @@ describe('acquireHostLock', () => {
     fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, nonce: 'x', at: 0 }));
     const old = new Date(Date.now() - 60_000);
     fs.utimesSync(file, old, old);
-    const lock = await acquireHostLock(file, 2000);
+    const lock = await acquireFileLock(file, 2000);
     assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { pid: number }).pid, process.pid);
     await lock.release();
   });
@@ -108,7 +108,7 @@ describe('acquireHostLock', () => {
   it('times out with TIMEOUT while a live pid holds the lock', async () => {
     const held = JSON.stringify({ pid: process.ppid, nonce: 'live', at: Date.now() });
     fs.writeFileSync(file, held);
-    await assert.rejects(acquireHostLock(file, 100), (err: unknown) => {
+    await assert.rejects(acquireFileLock(file, 100), (err: unknown) => {
       assert.ok(err instanceof SharedMcpError);
       assert.equal(err.code, 'TIMEOUT');
       assert.ok(err.message.includes(file), err.message);
@@ -118,7 +118,7 @@ describe('acquireHostLock', () => {
   });
 
   it('does not delete a lock that someone else put in its place', async () => {
-    const lock = await acquireHostLock(file, 1000);
+    const lock = await acquireFileLock(file, 1000);
     const other = JSON.stringify({ pid: process.ppid, nonce: 'someoneelse00000', at: Date.now() });
     fs.rmSync(file);
     fs.writeFileSync(file, other);
@@ -127,9 +127,9 @@ describe('acquireHostLock', () => {
   });
 
   it('releasing twice is harmless and does not remove a later holder', async () => {
-    const a = await acquireHostLock(file, 1000);
+    const a = await acquireFileLock(file, 1000);
     await a.release();
-    const b = await acquireHostLock(file, 1000);
+    const b = await acquireFileLock(file, 1000);
     await a.release();
     assert.equal(fs.existsSync(file), true);
     await b.release();
@@ -137,6 +137,6 @@ describe('acquireHostLock', () => {
   });
 
   it('throws errors other than EEXIST', async () => {
-    await assert.rejects(acquireHostLock(path.join(dir, 'missing', 'host.lock'), 1000), (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT');
+    await assert.rejects(acquireFileLock(path.join(dir, 'missing', 'host.lock'), 1000), (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT');
   });
 });

@@ -52,6 +52,9 @@ export class TestHome {
     return t;
   }
 
+  /** Extra environment for every CLI run (and so for the host it starts), e.g. SHELL. */
+  extraEnv: NodeJS.ProcessEnv = {};
+
   get env(): NodeJS.ProcessEnv {
     const userHome = path.join(this.home, 'user-home');
     return {
@@ -61,6 +64,7 @@ export class TestHome {
       CLAUDE_CONFIG_DIR: path.join(userHome, '.claude'),
       CODEX_HOME: path.join(userHome, '.codex'),
       XDG_CONFIG_HOME: path.join(userHome, '.config'),
+      ...this.extraEnv,
     };
   }
 

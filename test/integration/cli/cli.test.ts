@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { TestHome, fixture } from '../../helpers/hostHarness';
+import { TestHome, fixture, runCli } from '../../helpers/hostHarness';
 
 describe('shared-mcp CLI', function () {
   let t: TestHome;
@@ -18,6 +18,14 @@ describe('shared-mcp CLI', function () {
         if (args.length > 0) assert.equal(r.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
         assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       }
+    });
+
+    it('says clearly when SHARED_MCP_HOME is a file, not a folder (regression)', async () => {
+      const file = path.join(t.home, 'not-a-folder');
+      await fs.writeFile(file, '');
+      const r = await runCli(['up'], { ...t.env, SHARED_MCP_HOME: file });
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `shared-mcp: cannot use ${file} as the Shared MCP home: a file is in the way (it must be a folder) (set SHARED_MCP_HOME to another folder)\n`);
     });
 
     it('prints a stack trace only with --debug', async () => {

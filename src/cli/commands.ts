@@ -56,7 +56,15 @@ function report(ctx: CliContext, servers: ServerStatus[], flags: Flags): number 
 export async function up(ctx: CliContext, names: string[], flags: Flags): Promise<number> {
   const { client } = await connect(ctx);
   const { servers } = await client.start(names);
-  return report(ctx, names.length > 0 ? servers : servers.filter((s) => s.autoStart === true || s.state !== 'stopped'), flags);
+  const code = report(ctx, names.length > 0 ? servers : servers.filter((s) => s.autoStart === true || s.state !== 'stopped'), flags);
+  return (await configProblem(ctx, client)) ? 1 : code;
+}
+
+/** Tells about a config the host could not apply (one line); true if there is one. */
+async function configProblem(ctx: CliContext, client: ControlClient): Promise<boolean> {
+  const error = (await client.status()).host?.configError;
+  if (error) ctx.err(`config error, not applied: ${error.message}`);
+  return !!error;
 }
 
 export async function down(ctx: CliContext, names: string[], flags: Flags): Promise<number> {
@@ -82,7 +90,8 @@ export async function down(ctx: CliContext, names: string[], flags: Flags): Prom
 
 export async function restart(ctx: CliContext, names: string[], flags: Flags): Promise<number> {
   const { client } = await connect(ctx);
-  return report(ctx, (await client.restart(names)).servers, flags);
+  const code = report(ctx, (await client.restart(names)).servers, flags);
+  return (await configProblem(ctx, client)) ? 1 : code;
 }
 
 export async function status(ctx: CliContext, names: string[], flags: Flags): Promise<number> {
@@ -108,11 +117,18 @@ export async function logs(ctx: CliContext, names: string[], flags: Flags): Prom
   const client = await running(ctx);
   const print = (l: { time: string; stream: string; text: string }): void => ctx.out(`${l.time} ${l.stream === 'stderr' ? '' : `[${l.stream}] `}${l.text}`);
   if (!flags.follow) {
-    (await client.logs(names[0], flags.lines)).lines.forEach(print);
+    const { lines } = await client.logs(names[0], flags.lines);
+    if (lines.length === 0) ctx.err(`no output from ${names[0]} yet`);
+    lines.forEach(print);
     return 0;
   }
   return new Promise((resolve, reject) => {
-    const sub = client.followLogs(names[0], flags.lines, print, (err) => (err ? reject(err) : resolve(0)));
+    const ended = (err?: Error): void => {
+      if (err) return reject(err);
+      ctx.err('the host stopped; no more output');
+      resolve(1);
+    };
+    const sub = client.followLogs(names[0], flags.lines, print, ended);
     const stop = (): void => {
       sub.dispose();
       resolve(0);
@@ -160,10 +176,10 @@ export async function serve(ctx: CliContext, names: string[], flags: Flags): Pro
     stdio: 'inherit',
     env: { ...process.env, [HOME_ENV]: home },
   });
+  // Ctrl-C reaches the host directly too (same process group); a repeat within a second is ignored by the host.
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
   process.on('SIGTERM', forward);
-  // Ctrl-C reaches the host directly (same process group); the CLI only waits for it.
-  process.on('SIGINT', () => undefined);
+  process.on('SIGINT', forward);
   // The host's own log already tells what went wrong if it dies before it is announced.
   void announce(ctx, home, child.pid as number).catch(() => undefined);
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));

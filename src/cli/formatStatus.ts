@@ -6,7 +6,7 @@ export function formatStatus(status: HostStatus, only?: string[]): string {
   const h = status.host;
   if (!h) return 'no host is running';
   const lines = [`host  pid ${h.pid} · port ${h.port} · v${h.version} · up ${formatDuration(h.uptimeMs)} · ${formatBytes(h.rssBytes)} · ${h.home}`];
-  if (h.configError) lines.push(`config error (still running the previous config): ${h.configError.message}`);
+  if (h.configError) lines.push(`config error (not applied; the last valid config, if any, stays in effect): ${h.configError.message}`);
   for (const w of h.configWarnings) lines.push(`config warning: ${h.configPath}:${w.line}:${w.column} ${w.path}: ${w.message}`);
   const servers = only && only.length > 0 ? status.servers.filter((s) => only.includes(s.name)) : status.servers;
   lines.push('', formatServers(servers));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST_RUNNING_EXIT_CODE, SharedMcpError } from '../shared/errors';
 import { checkHealth } from '../shared/healthCheck';
-import { homePaths, HOME_ENV } from '../shared/homePaths';
+import { ensureHomeDirs, homePaths, HOME_ENV } from '../shared/homePaths';
 import { isPidAlive } from '../shared/pidAlive';
 import { readRegistry, type HostRegistry } from '../shared/registry';
 import { VERSION } from '../shared/version';
@@ -44,10 +44,7 @@ export async function ensureHost(options: EnsureHostOptions): Promise<HostHandle
   const found = await findHost(options.home);
   if (found) return handle(found, false);
   const paths = homePaths(options.home);
-  await fs.mkdir(paths.logs, { recursive: true, mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-    const why = err.code === 'ENOTDIR' || err.code === 'EEXIST' ? 'a file is in the way (it must be a folder)' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    throw new SharedMcpError('HOST_START_FAILED', `cannot use ${options.home} as the Shared MCP home: ${why} (set SHARED_MCP_HOME to another folder)`);
-  });
+  await ensureHomeDirs(paths);
   const timeoutMs = options.timeoutMs ?? HOST_START_TIMEOUT_MS;
   const lock = await acquireFileLock(paths.lock, timeoutMs);
   try {

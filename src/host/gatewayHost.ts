@@ -7,7 +7,7 @@ import { loadConfig } from '../shared/config/loadConfig';
 import { DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/configTypes';
 import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
 import { checkHealth } from '../shared/healthCheck';
-import { DEFAULT_PORT, homePaths, type HomePaths } from '../shared/homePaths';
+import { DEFAULT_PORT, ensureHomeDirs, homePaths, type HomePaths } from '../shared/homePaths';
 import { isPidAlive } from '../shared/pidAlive';
 import { claimRegistry, readRegistry, removeRegistryIfOwned, writeFileAtomic } from '../shared/registry';
 import { VERSION } from '../shared/version';
@@ -90,8 +90,7 @@ export class GatewayHost {
   /** Starts a host for options.home; throws HOST_RUNNING when a live host already serves that home. */
   static async start(options: HostOptions): Promise<GatewayHost> {
     const paths = homePaths(options.home);
-    await fs.mkdir(paths.home, { recursive: true, mode: 0o700 });
-    await Promise.all([fs.mkdir(paths.logs, { recursive: true }), fs.mkdir(paths.state, { recursive: true })]);
+    await ensureHomeDirs(paths);
     const existing = await readRegistry(paths.registry);
     if (existing && existing.pid !== process.pid && isPidAlive(existing.pid) && (await checkHealth(existing))) {
       throw hostRunning(paths.home, existing);
@@ -130,7 +129,9 @@ export class GatewayHost {
     }
     this.log.setLevel(this.config?.settings.logLevel ?? 'info');
     const wanted = this.config?.settings.port ?? DEFAULT_PORT;
-    this.port = await listenOnFreePort(this.server, BIND_ADDRESS, wanted, (p) => this.log.warn(`port ${p} is busy; trying the next one`));
+    const bound = await listenOnFreePort(this.server, BIND_ADDRESS, wanted);
+    this.port = bound.port;
+    if (bound.busy.length > 0) this.log.warn(`port${bound.busy.length > 1 ? `s ${bound.busy[0]}–${bound.busy[bound.busy.length - 1]} are` : ` ${wanted} is`} busy; using ${this.port}`);
     // Claimed only once the port answers, and before anything is touched: a second host for this home gives up here.
     const claim = await claimRegistry(
       this.paths.registry,
@@ -182,6 +183,11 @@ export class GatewayHost {
     this.reloading = this.reloading.then(async () => {
       try {
         await this.readyPromise;
+        const text = await fs.readFile(this.configPath, 'utf8').catch(() => '');
+        // An editor that truncates before it writes, or a deleted file, must not stop every server.
+        if (this.config && text.trim() === '') {
+          throw new SharedMcpError('CONFIG_INVALID', `${this.configPath} is empty or missing; keeping the running config (to remove every server, save {"mcpServers": {}})`);
+        }
         const next = await loadConfig(this.configPath);
         const before = this.config;
         this.config = next;

@@ -157,7 +157,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_0
       child.kill('SIGKILL');
       reject(new Error(`shared-mcp ${args.join(' ')} timed out; stderr: ${stderr}`));
     }, timeoutMs);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': output may still be arriving when the process has exited.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });

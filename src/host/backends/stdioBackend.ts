@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import { SharedMcpError } from '../../shared/errors';
 import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
@@ -99,7 +100,8 @@ export class StdioBackend implements Backend {
       if (!ok) throw new SharedMcpError('COMMAND_NOT_FOUND', `working directory not found: ${def.cwd}`);
     }
     const child = spawn(def.command, def.args, {
-      cwd: def.cwd,
+      // One default for every way the host is started (detached by `up`, or by `serve` in some terminal folder).
+      cwd: def.cwd ?? os.homedir(),
       env,
       // Own process group (setsid): a Ctrl-C in the host's terminal never reaches servers, and stop can signal the group.
       detached: process.platform !== 'win32',
@@ -110,7 +112,9 @@ export class StdioBackend implements Backend {
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'ENOENT' ? new SharedMcpError('COMMAND_NOT_FOUND', `command not found: ${def.command}`) : new SharedMcpError('SERVER_EXITED', `cannot start ${def.command}: ${err.message}`));
+        if (err.code === 'ENOENT') reject(new SharedMcpError('COMMAND_NOT_FOUND', `command not found: ${def.command}`));
+        else if (err.code === 'EACCES') reject(new SharedMcpError('COMMAND_NOT_FOUND', `command is not executable: ${def.command}`));
+        else reject(new SharedMcpError('SERVER_EXITED', `cannot start ${def.command}: ${err.message}`));
       });
     });
     return new StdioBackend(child, child.pid as number, log);

@@ -60,18 +60,49 @@ const PARSE_MESSAGES: Record<string, string> = {
   InvalidCharacter: 'invalid character in string',
 };
 
-const validateSchema = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
+/** At most this many problems are reported for one file. */
+export const MAX_PROBLEMS = 50;
+
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+ajv.addSchema(schema);
+/**
+ * Ajv's allErrors mode slows down with the square of the error count, so servers are checked one by one (and
+ * checking stops at MAX_PROBLEMS) while the top level is checked without them.
+ */
+const validateServer = ajv.compile({ $ref: `${schema.$id}#/definitions/server` });
+const validateTopLevel = ajv.compile({
+  ...schema,
+  $id: `${schema.$id}-top-level`,
+  properties: { ...schema.properties, mcpServers: { ...schema.properties.mcpServers, additionalProperties: { type: 'object' } } },
+});
+
+function schemaErrors(raw: unknown): ErrorObject[] {
+  const found: ErrorObject[] = [];
+  if (!validateTopLevel(raw)) found.push(...(validateTopLevel.errors ?? []));
+  const servers = (raw as RawConfig | undefined)?.mcpServers;
+  if (!servers || typeof servers !== 'object' || Array.isArray(servers)) return found;
+  for (const [name, server] of Object.entries(servers)) {
+    if (found.length >= MAX_PROBLEMS) break;
+    if (validateServer(server)) continue;
+    const prefix = `/mcpServers/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    found.push(...(validateServer.errors ?? []).map((e) => ({ ...e, instancePath: `${prefix}${e.instancePath}` })));
+  }
+  return found;
+}
 
 /** Parses JSONC text and checks it against the schema and the rules the schema cannot say; never throws. */
-export function validateConfigText(text: string): ValidationResult {
+export function validateConfigText(input: string): ValidationResult {
+  // Editors on Windows may save a byte-order mark; it is not part of the JSON.
+  const text = input.charCodeAt(0) === 0xfeff ? ` ${input.slice(1)}` : input;
   const lines = lineStarts(text);
   const at = (offset: number, path: string, message: string): ConfigProblem => ({ path, message, ...position(lines, offset) });
 
   const parseErrors: ParseError[] = [];
   const raw = parse(text, parseErrors, { allowTrailingComma: true, allowEmptyContent: true }) as unknown;
   if (parseErrors.length > 0) {
+    const unique = parseErrors.filter((e, i) => parseErrors.findIndex((o) => o.offset === e.offset && o.error === e.error) === i);
     return {
-      errors: parseErrors.map((e) => at(e.offset, '', `invalid JSON: ${PARSE_MESSAGES[printParseErrorCode(e.error)] ?? printParseErrorCode(e.error)}`)),
+      errors: unique.slice(0, MAX_PROBLEMS).map((e) => at(e.offset, '', `invalid JSON: ${PARSE_MESSAGES[printParseErrorCode(e.error)] ?? printParseErrorCode(e.error)}`)),
       warnings: [],
     };
   }
@@ -83,8 +114,11 @@ export function validateConfigText(text: string): ValidationResult {
   const warnings: ConfigProblem[] = [];
   const seen = new Set<string>();
   const unknownKeys: Segment[][] = [];
-  if (!validateSchema(raw)) {
-    for (const e of validateSchema.errors ?? []) {
+  errors.push(...duplicateKeys(tree, (segs, msg) => at(locate(segs, true), formatPath(segs), msg)));
+  {
+    for (const e of schemaErrors(raw)) {
+      // Locating a problem walks the tree: report the first ones, not a hundred thousand.
+      if (errors.length + warnings.length >= MAX_PROBLEMS) break;
       const problem = describeAjvError(e, raw);
       if (!problem) continue;
       const key = `${problem.segments.join('\u0000')}|${problem.message}`;
@@ -185,6 +219,27 @@ function semanticProblems(raw: RawConfig, at: (segs: Segment[], msg: string) => 
     const maxMemory = s.resourceLimits?.maxMemory;
     if (maxMemory !== undefined && !parseSizeBytes(maxMemory)) problems.push(at([...base, 'resourceLimits', 'maxMemory'], 'must be more than 0 (leave it out for no limit)'));
   }
+  return problems;
+}
+
+/** Keys given twice in one object: JSON parsers keep the last one, silently losing the first definition. */
+function duplicateKeys(tree: Node | undefined, at: (segs: Segment[], msg: string) => ConfigProblem): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const walk = (node: Node, segs: Segment[]): void => {
+    if (problems.length >= MAX_PROBLEMS) return;
+    if (node.type === 'object') {
+      const seen = new Set<string>();
+      for (const prop of node.children ?? []) {
+        const key = prop.children?.[0]?.value as string;
+        if (seen.has(key)) problems.push(at([...segs, key], 'duplicate key: only one definition can stand'));
+        seen.add(key);
+        if (prop.children?.[1]) walk(prop.children[1], [...segs, key]);
+      }
+    } else if (node.type === 'array') {
+      (node.children ?? []).forEach((child, i) => walk(child, [...segs, i]));
+    }
+  };
+  if (tree) walk(tree, []);
   return problems;
 }
 

@@ -121,7 +121,9 @@ describe('shared-mcp CLI', function () {
       const child = t.spawnCli(['logs', 'echo', '-f', '-n', '0']);
       let out = '';
       child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-      await new Promise((r2) => setTimeout(r2, 800));
+      // Interrupt only once lines are flowing: by then the CLI has its SIGINT handler (a fixed wait is flaky under load).
+      const deadline = Date.now() + 20_000;
+      while (out.split('\n').filter((l) => /tick \d+/.test(l)).length < 3 && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 50));
       child.kill('SIGINT');
       const code = await new Promise((r2) => child.on('exit', r2));
       assert.equal(code, 0);

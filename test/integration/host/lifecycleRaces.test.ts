@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as net from 'node:net';
@@ -113,8 +112,9 @@ describe('lifecycle races (real host)', function () {
   });
 
   it('after SIGKILL of the host, the next host stops grandchildren whose parent already exited', async () => {
-    const pidFile = path.join(os.tmpdir(), `shared-mcp-gc-${process.pid}-${Date.now()}`);
-    t = await TestHome.create({ tree: fixture('grandchildServer.js', { env: { FIXTURE_PID_FILE: pidFile } }) });
+    t = await TestHome.create({});
+    const pidFile = path.join(t.home, 'grandchildren.pids');
+    await t.writeConfig({ tree: fixture('grandchildServer.js', { env: { FIXTURE_PID_FILE: pidFile } }) });
     await t.cli(['up']);
     await t.waitForState('tree', 'running');
     await sleep(500); // the first tree sample is recorded in state/processes.json
@@ -128,7 +128,6 @@ describe('lifecycle races (real host)', function () {
     assert.equal(up.code, 0, up.stderr);
     assert.equal(alive(inGroup), false);
     assert.equal(alive(escaped), false);
-    await fs.rm(pidFile, { force: true });
   });
 
   it('a down issued while a restart is still stopping has the last word (regression)', async () => {

@@ -53,12 +53,19 @@ describe('config hot reload (real host)', function () {
       assert.equal(st.servers[0].state, 'running');
       assert.equal(st.servers[0].pid, before.pid, 'the server was not touched');
       const human = await t.cli(['status']);
-      assert.match(human.stdout, /config error \(still running the previous config\)/);
+      assert.match(human.stdout, /config error \(not applied; the last valid config, if any, stays in effect\)/);
+      const up = await t.cli(['up']);
+      assert.equal(up.code, 1, 'up reports a config it could not apply');
+      assert.match(up.stderr, /config error, not applied: .*expected an array of strings/);
       const ev = events.find((e) => e.type === 'config-error');
       assert.ok(ev && ev.type === 'config-error' && ev.problems[0].line === 3);
 
       await t.writeRawConfig('{ "mcpServers": { "echo": { "command": "node" ');
       await t.waitFor((s) => /invalid JSON/.test(s.host?.configError?.message ?? ''), 10_000, 'the syntax error');
+
+      await t.writeRawConfig('');
+      await t.waitFor((s) => /is empty or missing; keeping the running config/.test(s.host?.configError?.message ?? ''), 10_000, 'the empty-file error');
+      assert.equal((await t.server('echo')).pid, before.pid, 'an emptied file stops nothing (regression)');
 
       await t.writeConfig({ echo: fixture('fixtureServer.js') });
       const fixed = await t.waitFor((s) => s.host?.configError === null, 10_000, 'the error to clear');

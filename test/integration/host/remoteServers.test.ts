@@ -8,8 +8,9 @@ import { ROOT, TestHome, freePort } from '../../helpers/hostHarness';
 const EVERYTHING = path.join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-everything', 'dist', 'index.js');
 
 /** server-everything serving HTTP itself (streamableHttp or sse) on a free port: a real remote MCP server. */
-async function remoteEverything(mode: 'streamableHttp' | 'sse', port: number): Promise<ChildProcess> {
+async function remoteEverything(mode: 'streamableHttp' | 'sse', port: number, started: ChildProcess[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, [EVERYTHING, mode], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  started.push(child); // before waiting: a start that times out is still cleaned up
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server-everything ${mode} did not start`)), 15_000);
     child.stderr?.on('data', (d: Buffer) => {
@@ -44,7 +45,8 @@ describe('remote servers (real HTTP servers)', function () {
 
   it('connects to Streamable HTTP and legacy SSE remotes, and falls back to SSE when a url only speaks SSE', async () => {
     const [httpPort, ssePort] = [await freePort(), await freePort()];
-    remotes.push(await remoteEverything('streamableHttp', httpPort), await remoteEverything('sse', ssePort));
+    await remoteEverything('streamableHttp', httpPort, remotes);
+    await remoteEverything('sse', ssePort, remotes);
     t = await TestHome.create({
       streamable: { type: 'http', url: `http://127.0.0.1:${httpPort}/mcp` },
       legacy: { type: 'sse', url: `http://127.0.0.1:${ssePort}/sse` },
@@ -84,7 +86,7 @@ describe('remote servers (real HTTP servers)', function () {
     await t.cli(['up']);
     const crashed = await t.waitForState('later', 'crashed', 15_000);
     assert.match(crashed.lastError ?? '', /ECONNREFUSED|fetch failed|connect/i);
-    remotes.push(await remoteEverything('streamableHttp', port));
+    await remoteEverything('streamableHttp', port, remotes);
     const s = await t.waitForState('later', 'running', 30_000);
     assert.ok(s.restarts >= 1);
   });

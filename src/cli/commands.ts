@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlClient } from '../client/controlClient';
-import { ensureHost, findHost, type HostHandle } from '../client/ensureHost';
+import { ensureHost, findHost } from '../client/ensureHost';
 import { SharedMcpError } from '../shared/errors';
 import { formatProblem } from '../shared/config/configTypes';
 import { validateConfigText } from '../shared/config/validateConfig';
@@ -32,13 +32,13 @@ export interface Flags {
   example: boolean;
 }
 
-async function connect(ctx: CliContext): Promise<{ client: ControlClient; handle: HostHandle }> {
+async function connect(ctx: CliContext): Promise<{ client: ControlClient }> {
   const handle = await ensureHost({ home: ctx.home, hostScript: path.join(ctx.distDir, 'host.js') });
   if (handle.started) ctx.err(`started the host: pid ${handle.registry.pid}, port ${handle.registry.port}`);
   if (handle.versionMismatch) {
     ctx.err(`warning: the running host is v${handle.versionMismatch.host}, this CLI is v${handle.versionMismatch.client}; restart it with: shared-mcp down --host && shared-mcp up`);
   }
-  return { client: new ControlClient(handle.registry), handle };
+  return { client: new ControlClient(handle.registry) };
 }
 
 async function running(ctx: CliContext): Promise<ControlClient> {

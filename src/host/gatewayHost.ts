@@ -112,11 +112,6 @@ export class GatewayHost {
     return this.closedPromise;
   }
 
-  /** Resolves when the host can act on servers: orphans reaped, config applied. Control actions wait for it. */
-  get ready(): Promise<void> {
-    return this.readyPromise;
-  }
-
   private async boot(): Promise<void> {
     this.log.info(`host ${VERSION} starting: pid ${process.pid}, home ${this.paths.home}`);
     await ensureFile(this.paths.token, `${randomBytes(32).toString('hex')}\n`);

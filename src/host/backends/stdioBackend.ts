@@ -120,10 +120,6 @@ export class StdioBackend implements Backend {
     return new StdioBackend(child, child.pid as number, log);
   }
 
-  get hasExited(): boolean {
-    return this.exited !== undefined;
-  }
-
   /** Runs the MCP handshake; rejects on timeout or exit. */
   async initialize(timeoutMs: number): Promise<InitializeResult> {
     const result = (await this.request(

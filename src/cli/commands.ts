@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlClient } from '../client/controlClient';
-import { ensureHost, findHost } from '../client/ensureHost';
+import { ensureHost } from '../client/ensureHost';
+import { findHost } from '../shared/healthCheck';
 import { SharedMcpError } from '../shared/errors';
 import { formatProblem } from '../shared/config/configTypes';
 import { validateConfigText } from '../shared/config/validateConfig';
@@ -41,9 +42,13 @@ async function connect(ctx: CliContext): Promise<{ client: ControlClient }> {
   return { client: new ControlClient(handle.registry) };
 }
 
+function noHost(ctx: CliContext): string {
+  return `no host is running for ${ctx.home} (start it with: shared-mcp up)`;
+}
+
 async function running(ctx: CliContext): Promise<ControlClient> {
   const reg = await findHost(ctx.home);
-  if (!reg) throw new SharedMcpError('HOST_UNREACHABLE', `no host is running for ${ctx.home} (start it with: shared-mcp up)`);
+  if (!reg) throw new SharedMcpError('HOST_UNREACHABLE', noHost(ctx));
   return new ControlClient(reg);
 }
 
@@ -98,7 +103,7 @@ export async function status(ctx: CliContext, names: string[], flags: Flags): Pr
   const reg = await findHost(ctx.home);
   if (!reg) {
     if (flags.json) ctx.out(JSON.stringify({ schemaVersion: STATUS_SCHEMA_VERSION, host: null, servers: [] }, null, 2));
-    else ctx.err(`no host is running for ${ctx.home} (start it with: shared-mcp up)`);
+    else ctx.err(noHost(ctx));
     return 1;
   }
   const st = await new ControlClient(reg).status();

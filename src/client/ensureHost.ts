@@ -3,10 +3,9 @@ import { promises as fs, openSync, closeSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST_RUNNING_EXIT_CODE, SharedMcpError } from '../shared/errors';
-import { checkHealth } from '../shared/healthCheck';
+import { findHost } from '../shared/healthCheck';
 import { ensureHomeDirs, homePaths, HOME_ENV } from '../shared/homePaths';
-import { isPidAlive } from '../shared/pidAlive';
-import { readRegistry, type HostRegistry } from '../shared/registry';
+import type { HostRegistry } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { acquireFileLock } from '../shared/fileLock';
 
@@ -30,13 +29,6 @@ export interface HostHandle {
   started: boolean;
   /** Set when the running host is another version than this client. */
   versionMismatch?: { host: string; client: string };
-}
-
-/** The live host of a home, or undefined: host.json must name a live pid that answers health for that home. */
-export async function findHost(home: string): Promise<HostRegistry | undefined> {
-  const reg = await readRegistry(homePaths(home).registry);
-  if (!reg || reg.home !== home || !isPidAlive(reg.pid)) return undefined;
-  return (await checkHealth(reg)) ? reg : undefined;
 }
 
 /** Finds the home's host or starts one (DESIGN.md "ensureHost"); concurrent callers end with one host. */

@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ControlClient } from '../client/controlClient';
-import { ensureHost, findHost } from '../client/ensureHost';
+import { ensureHost } from '../client/ensureHost';
+import { findHost } from '../shared/healthCheck';
 import { findNodeRuntime } from '../client/nodeRuntime';
 import { toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';

@@ -1,15 +1,14 @@
 import * as http from 'node:http';
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { SharedMcpError, toSharedMcpError } from '../shared/errors';
+import { SharedMcpError, hostStopping, toSharedMcpError } from '../shared/errors';
 import { Emitter, type Disposable } from '../shared/emitter';
-import { loadConfig } from '../shared/config/loadConfig';
+import { loadConfig, parseConfig, readConfigText } from '../shared/config/loadConfig';
 import { DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/configTypes';
 import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
-import { checkHealth } from '../shared/healthCheck';
+import { checkHealth, findHost } from '../shared/healthCheck';
 import { DEFAULT_PORT, ensureHomeDirs, homePaths, type HomePaths } from '../shared/homePaths';
-import { isPidAlive } from '../shared/pidAlive';
-import { claimRegistry, readRegistry, removeRegistryIfOwned, writeFileAtomic } from '../shared/registry';
+import { claimRegistry, removeRegistryIfOwned, writeFileAtomic } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { watchFile } from './configWatcher';
 import { handleControl } from './http/controlApi';
@@ -91,10 +90,8 @@ export class GatewayHost {
   static async start(options: HostOptions): Promise<GatewayHost> {
     const paths = homePaths(options.home);
     await ensureHomeDirs(paths);
-    const existing = await readRegistry(paths.registry);
-    if (existing && existing.pid !== process.pid && isPidAlive(existing.pid) && (await checkHealth(existing))) {
-      throw hostRunning(paths.home, existing);
-    }
+    const existing = await findHost(paths.home);
+    if (existing) throw hostRunning(paths.home, existing);
     const log = new HostLogger(new RotatingFile(paths.hostLog), 'info', options.foreground);
     const configPath = options.configPath ?? paths.config;
     const host = new GatewayHost(options, paths, configPath, log, new ProcessTracker(paths.processes), randomBytes(32).toString('hex'));
@@ -174,16 +171,16 @@ export class GatewayHost {
 
   /** Re-reads the config; an invalid file keeps the running config and is reported. Reloads run one at a time. */
   reload(): Promise<HostEvent> {
-    if (this.stopping) return Promise.reject(new SharedMcpError('HOST_STOPPING', 'the host is shutting down'));
+    if (this.stopping) return Promise.reject(hostStopping());
     this.reloading = this.reloading.then(async () => {
       try {
         await this.readyPromise;
-        const text = await fs.readFile(this.configPath, 'utf8').catch(() => '');
+        const text = await readConfigText(this.configPath);
         // An editor that truncates before it writes, or a deleted file, must not stop every server.
         if (this.config && text.trim() === '') {
           throw new SharedMcpError('CONFIG_INVALID', `${this.configPath} is empty or missing; keeping the running config (to remove every server, save {"mcpServers": {}})`);
         }
-        const next = await loadConfig(this.configPath);
+        const next = parseConfig(text, this.configPath);
         const before = this.config;
         this.config = next;
         this.configError = null;

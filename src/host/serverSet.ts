@@ -1,4 +1,4 @@
-import { SharedMcpError } from '../shared/errors';
+import { SharedMcpError, hostStopping } from '../shared/errors';
 import { Emitter, type Disposable } from '../shared/emitter';
 import { diffServers } from '../shared/config/loadConfig';
 import type { ServerDefinition } from '../shared/config/configTypes';
@@ -138,7 +138,7 @@ export class ServerSet {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
+    if (this.closed) throw hostStopping();
   }
 
   private add(def: ServerDefinition): void {

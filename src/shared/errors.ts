@@ -82,6 +82,11 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown };
 }
 
+/** The answer to anything asked of a host that is shutting down. */
+export function hostStopping(): SharedMcpError {
+  return new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
+}
+
 /** Wraps anything thrown into a SharedMcpError, keeping codes that are already ours. */
 export function toSharedMcpError(err: unknown): SharedMcpError {
   if (err instanceof SharedMcpError) return err;

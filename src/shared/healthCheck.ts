@@ -1,6 +1,8 @@
 import * as http from 'node:http';
 import type { HealthInfo } from './controlTypes';
-import type { HostRegistry } from './registry';
+import { homePaths } from './homePaths';
+import { isPidAlive } from './pidAlive';
+import { readRegistry, type HostRegistry } from './registry';
 
 export const HEALTH_TIMEOUT_MS = 2000;
 
@@ -26,4 +28,11 @@ export function checkHealth(reg: HostRegistry, timeoutMs = HEALTH_TIMEOUT_MS): P
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(undefined));
   });
+}
+
+/** The live host of a home, or undefined: host.json must name a live pid that answers health for that home. */
+export async function findHost(home: string): Promise<HostRegistry | undefined> {
+  const reg = await readRegistry(homePaths(home).registry);
+  if (!reg || reg.home !== home || !isPidAlive(reg.pid)) return undefined;
+  return (await checkHealth(reg)) ? reg : undefined;
 }

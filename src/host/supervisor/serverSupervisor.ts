@@ -1,4 +1,4 @@
-import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { SharedMcpError, hostStopping, toSharedMcpError } from '../../shared/errors';
 import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerState } from '../../shared/controlTypes';
@@ -87,10 +87,10 @@ export class ServerSupervisor {
 
   /** Waits until every old process is gone, then starts, unless a stop was requested after `stops` was counted. */
   private async startUnlessStoppedSince(stops: number, manual: boolean): Promise<void> {
-    if (this.disposed) throw new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
+    if (this.disposed) throw hostStopping();
     if (this.definition.disabled) throw new SharedMcpError('SERVER_DISABLED', `server "${this.name}" is disabled in the config`);
     await this.gate.quiet();
-    if (this.disposed) throw new SharedMcpError('HOST_STOPPING', 'the host is shutting down');
+    if (this.disposed) throw hostStopping();
     if (this.gate.requested !== stops) return;
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;

@@ -20,14 +20,17 @@ import { validateConfigText, type RawConfig, type RawServer } from './validateCo
 
 /** Reads and validates a config file; a missing file is an empty config. Throws CONFIG_INVALID naming line, column and key path. */
 export async function loadConfig(file: string): Promise<LoadedConfig> {
-  let text: string;
+  return parseConfig(await readConfigText(file), file);
+}
+
+/** A config file's text; a missing file reads as empty, any other failure is CONFIG_INVALID. */
+export async function readConfigText(file: string): Promise<string> {
   try {
-    text = await fs.readFile(file, 'utf8');
+    return await fs.readFile(file, 'utf8');
   } catch (err) {
-    if (isErrnoException(err, 'ENOENT')) text = '';
-    else throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`);
+    if (isErrnoException(err, 'ENOENT')) return '';
+    throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`);
   }
-  return parseConfig(text, file);
 }
 
 /** Validates config text and normalizes it; throws CONFIG_INVALID with every problem in details. */

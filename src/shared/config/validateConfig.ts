@@ -167,7 +167,7 @@ function describeAjvError(e: ErrorObject, raw: unknown): DescribedError | undefi
       const last = segments[segments.length - 1];
       if (/\/items\/type$/.test(e.schemaPath) && typeof last === 'number') {
         const arrayPath = segments.slice(0, -1);
-        return { segments: arrayPath, locateAt: segments, message: `expected an array of ${plural(typeName((e.params as { type: string }).type))}` };
+        return { segments: arrayPath, locateAt: segments, message: `expected an array of ${(e.params as { type: string }).type}s` };
       }
       return { segments, message: `expected ${describeSchema(e.parentSchema)}` };
     }
@@ -188,21 +188,15 @@ function describeAjvError(e: ErrorObject, raw: unknown): DescribedError | undefi
 function describeSchema(s: unknown): string {
   const sch = (s ?? {}) as { type?: string | string[]; items?: { type?: string }; pattern?: string; minimum?: number; maximum?: number };
   const types = Array.isArray(sch.type) ? sch.type : sch.type ? [sch.type] : [];
-  if (types.length === 1 && types[0] === 'array' && sch.items?.type) return `an array of ${plural(typeName(sch.items.type))}`;
+  if (types.length === 1 && types[0] === 'array' && sch.items?.type) return `an array of ${sch.items.type}s`;
   if (types.includes('number') && types.includes('string') && sch.pattern?.includes('ms|s|m|h')) return 'a duration such as 1500, "30s" or "5m"';
   if (types.includes('number') && types.includes('string') && sch.pattern?.includes('bkmg')) return 'a size such as 512 (MB), "512M" or "1G"';
   if (types.length === 1 && types[0] === 'integer' && sch.minimum !== undefined && sch.maximum !== undefined) return `an integer from ${sch.minimum} to ${sch.maximum}`;
   if (types.length === 1 && types[0] === 'integer' && sch.minimum !== undefined) return `an integer of at least ${sch.minimum}`;
   if (sch.pattern === '^https?://') return 'an http:// or https:// URL';
-  return types.map((t) => `${article(typeName(t))} ${typeName(t)}`).join(' or ') || 'a valid value';
+  return types.map((t) => `${article(t)} ${t}`).join(' or ') || 'a valid value';
 }
 
-function typeName(t: string): string {
-  return t === 'array' ? 'array' : t === 'object' ? 'object' : t === 'integer' ? 'integer' : t === 'boolean' ? 'boolean' : t;
-}
-function plural(t: string): string {
-  return `${t}s`;
-}
 function article(word: string): string {
   return /^[aeiou]/.test(word) ? 'an' : 'a';
 }

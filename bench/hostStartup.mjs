@@ -2,9 +2,10 @@
 //   - `shared-mcp up` to a ready host, cold (no host running) and warm (host already up);
 //   - the host's idle RSS with no servers, and with the README example's two servers running.
 // Side by side: starting the same two servers the way clients do today (one `npx` per client session).
-// Writes bench/RESULTS.md. Run with `npm run bench`.
+// Writes its section of bench/RESULTS.md (`<!-- bench:host-startup -->`). Run with `npm run bench`.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { today, writeSection } from './resultsFile.mjs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,11 +51,33 @@ const fmt = (x) => `${x.toFixed(0)} ms`;
 const mb = (b) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Whatever this script started is stopped when it exits, also after an error.
+const homes = new Set();
+const groups = new Set();
+process.on('exit', () => {
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {}
+  }
+  for (const h of homes) {
+    spawnSync(process.execPath, [cli, 'down', '--host'], { env: h.env, timeout: 30_000 });
+    rmSync(h.dir, { recursive: true, force: true });
+  }
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => process.exit(1));
+
 function home(config) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'shared-mcp-bench-'));
   mkdirSync(path.join(dir, 'user-home'));
   writeFileSync(path.join(dir, 'config.jsonc'), JSON.stringify(config));
-  return { dir, env: { ...process.env, SHARED_MCP_HOME: dir, HOME: path.join(dir, 'user-home') } };
+  const h = { dir, env: { ...process.env, SHARED_MCP_HOME: dir, HOME: path.join(dir, 'user-home') } };
+  homes.add(h);
+  return h;
+}
+function dropHome(h) {
+  rmSync(h.dir, { recursive: true, force: true });
+  homes.delete(h);
 }
 
 const port = 29100 + Math.floor(Math.random() * 500);
@@ -65,7 +88,7 @@ for (let i = 0; i < RUNS; i++) {
   cold.push(run(['up'], h.env).ms);
   for (let j = 0; j < 3; j++) warm.push(run(['up'], h.env).ms);
   run(['down', '--host'], h.env);
-  rmSync(h.dir, { recursive: true, force: true });
+  dropHome(h);
 }
 
 const servers = {
@@ -86,15 +109,17 @@ const exStatus = JSON.parse(run(['status', '--json'], ex.env).stdout);
 const exHostRss = exStatus.host.rssBytes;
 const exServersRss = exStatus.servers.reduce((s, x) => s + (x.rssBytes || 0), 0);
 run(['down', '--host'], ex.env);
-rmSync(idle.dir, { recursive: true, force: true });
-rmSync(ex.dir, { recursive: true, force: true });
+dropHome(idle);
+dropHome(ex);
 
 // The alternative: every client session spawns its own copies. Five sessions, as in the problem statement.
 const SESSIONS = 5;
 const direct = [];
 for (let i = 0; i < SESSIONS; i++) {
   for (const s of Object.values(servers)) {
-    direct.push(spawn(s.command, s.args, { cwd: s.cwd, env: { ...process.env, ...(s.env || {}) }, stdio: ['pipe', 'ignore', 'ignore'], detached: true }));
+    const child = spawn(s.command, s.args, { cwd: s.cwd, env: { ...process.env, ...(s.env || {}) }, stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    groups.add(child.pid);
+    direct.push(child);
   }
 }
 await sleep(6000);
@@ -103,17 +128,14 @@ for (const c of direct) {
   try {
     process.kill(-c.pid, 'SIGKILL');
   } catch {}
+  groups.delete(c.pid);
 }
 
 const c = stats(cold);
 const w = stats(warm);
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-const md = `# Benchmark results
+const md = `## Host start-up (\`shared-mcp up\` until the host answers)
 
-Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.
-Produced by \`npm run bench\` (bench/hostStartup.mjs).
-
-## Host start-up (\`shared-mcp up\` until the host answers)
+Measured ${today()} by bench/hostStartup.mjs.
 
 | case | runs | p50 | p90 | min | max |
 |---|---|---|---|---|---|
@@ -133,5 +155,5 @@ Both include starting the \`shared-mcp\` CLI process itself (Node start-up, abou
 
 \`up\` with both example servers took ${fmt(exUp)} to a host with both servers running (npx start-up included).
 `;
-writeFileSync(path.join(root, 'bench', 'RESULTS.md'), md);
+writeSection('host-startup', md);
 process.stdout.write(md);

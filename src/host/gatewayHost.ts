@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { SharedMcpError, hostStopping, toSharedMcpError } from '../shared/errors';
 import { Emitter, type Disposable } from '../shared/emitter';
 import { loadConfig, parseConfig, readConfigText } from '../shared/config/loadConfig';
-import { DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/configTypes';
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/configTypes';
 import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
 import { checkHealth, findHost } from '../shared/healthCheck';
 import { DEFAULT_PORT, ensureHomeDirs, homePaths, type HomePaths } from '../shared/homePaths';
@@ -13,7 +13,12 @@ import { VERSION } from '../shared/version';
 import { watchFile } from './configWatcher';
 import { handleControl } from './http/controlApi';
 import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
+import { LegacySseServer } from './http/legacySse';
 import { listenOnFreePort } from './http/listen';
+import { handleMcp, parseMcpPath } from './http/mcpRouter';
+import { sessionStatus } from './mux/sessionStatus';
+import { SessionManager, type HostedSession } from './mux/sessionManager';
+import { SessionStore } from './mux/sessionStore';
 import { HostLogger } from './logs/hostLogger';
 import { RotatingFile } from './logs/rotatingFile';
 import { ServerSet } from './serverSet';
@@ -58,6 +63,10 @@ export class GatewayHost {
   private claimed = false;
   private readyPromise: Promise<void> = Promise.resolve();
   private readonly servers: ServerSet;
+  private readonly sessionStore: SessionStore;
+  private readonly sessions: SessionManager;
+  private readonly legacy: LegacySseServer;
+  private clientToken = '';
   private readonly server: http.Server;
 
   private constructor(
@@ -75,8 +84,19 @@ export class GatewayHost {
       tracker,
       baseEnv: () => (shellEnv ??= options.shellEnv && (this.config?.settings.shellEnv ?? true) ? captureShellEnv((m) => log.info(m)) : Promise.resolve({ ...process.env })),
       stopGraceMs: () => this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+      maxMessageBytes: () => this.maxMessageBytes(),
       endpoint: (name) => `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`,
+      onDidRemoveServer: (name) => this.sessions.forgetEndpoint(name),
     });
+    this.sessionStore = new SessionStore(paths.sessions);
+    this.sessions = new SessionManager({
+      store: this.sessionStore,
+      endpoint: (name) => this.servers.endpoint(name),
+      maxSessions: () => this.config?.settings.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      idleTimeoutMs: () => this.config?.settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      log: (m) => log.info(m),
+    });
+    this.legacy = new LegacySseServer(this.sessions, () => this.maxMessageBytes());
     this.disposables.push(
       this.servers.onDidChangeState((c) => {
         this.log.info(`${c.server}: ${c.previous} → ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
@@ -112,6 +132,9 @@ export class GatewayHost {
   private async boot(): Promise<void> {
     this.log.info(`host ${VERSION} starting: pid ${process.pid}, home ${this.paths.home}`);
     await ensureFile(this.paths.token, `${randomBytes(32).toString('hex')}\n`);
+    this.clientToken = (await fs.readFile(this.paths.token, 'utf8')).trim();
+    if (this.clientToken === '') throw new SharedMcpError('CONFIG_INVALID', `${this.paths.token} is empty: delete it and the host makes a new token`);
+    await this.sessionStore.load();
     if (this.options.configPath === undefined) await ensureFile(this.paths.config, STARTER_CONFIG);
     try {
       this.config = await loadConfig(this.configPath);
@@ -151,6 +174,9 @@ export class GatewayHost {
   }
 
   async status(): Promise<HostStatus> {
+    const byEndpoint = this.sessions.byEndpoint();
+    const servers = await this.servers.status();
+    for (const s of servers) s.sessions = (byEndpoint.get(s.name) ?? []).map((session) => sessionStatus(session as HostedSession, this.servers.endpoint(s.name)));
     return {
       schemaVersion: STATUS_SCHEMA_VERSION,
       host: {
@@ -165,7 +191,7 @@ export class GatewayHost {
         configError: this.configError,
         configWarnings: this.config?.warnings ?? [],
       },
-      servers: await this.servers.status(),
+      servers,
     };
   }
 
@@ -203,6 +229,8 @@ export class GatewayHost {
       this.emit({ type: 'host-stopping', at: new Date().toISOString() });
       this.configWatch?.dispose();
       await this.servers.close();
+      this.legacy.close();
+      await this.sessions.close();
       for (const d of this.disposables.splice(0)) d.dispose();
       await new Promise<void>((resolve) => {
         this.server.close(() => resolve());
@@ -225,6 +253,10 @@ export class GatewayHost {
   /** Last resort before a forced exit: SIGKILL every server's process group, synchronously. */
   killServersNow(): void {
     this.servers.killAllNow();
+  }
+
+  private maxMessageBytes(): number {
+    return this.config?.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   private recordConfigError(err: unknown): HostEvent {
@@ -255,6 +287,16 @@ export class GatewayHost {
           reload: () => this.reload(),
           shutdown: () => void this.shutdown('requested over the control API'),
           onDidEmit: this.onDidEmit,
+        });
+      }
+      const route = parseMcpPath(url.pathname);
+      if (route) {
+        return await handleMcp(req, res, url, route, {
+          clientToken: this.clientToken,
+          sessions: this.sessions,
+          legacy: this.legacy,
+          maxMessageBytes: () => this.maxMessageBytes(),
+          hasEndpoint: (name) => this.servers.endpoint(name) !== undefined,
         });
       }
       throw new SharedMcpError('NOT_FOUND', `not found: ${url.pathname}`);

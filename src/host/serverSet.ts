@@ -4,11 +4,20 @@ import { diffServers } from '../shared/config/loadConfig';
 import type { ServerDefinition } from '../shared/config/configTypes';
 import type { ServerStatus } from '../shared/controlTypes';
 import { serverLogPath, type HomePaths } from '../shared/homePaths';
+import type { Backend } from './backends/backend';
+import { LATEST_PROTOCOL_VERSION, type InitializeParams } from './backends/jsonRpc';
+import { openBackend } from './backends/openBackend';
 import { RotatingFile } from './logs/rotatingFile';
+import type { McpEndpoint } from './mux/mcpEndpoint';
+import { Multiplexer } from './mux/multiplexer';
+import { PerSessionEndpoint } from './mux/perSessionEndpoint';
+import { SupervisorSource } from './mux/supervisorSource';
 import { ServerLog } from './logs/serverLog';
 import { processTree, readProcessTable, treeRssBytes } from './supervisor/processTable';
 import type { ProcessTracker } from './supervisor/processTracker';
 import { ServerSupervisor, type StateChange } from './supervisor/serverSupervisor';
+import { VERSION } from '../shared/version';
+import { pathToFileURL } from 'node:url';
 
 /** How often each server's process tree is sampled: memory limit, and members for a complete stop. */
 export const TREE_SAMPLE_MS = 2000;
@@ -16,6 +25,7 @@ export const TREE_SAMPLE_MS = 2000;
 interface Entry {
   supervisor: ServerSupervisor;
   log: ServerLog;
+  endpoint: Multiplexer | PerSessionEndpoint;
   subscription: Disposable;
 }
 
@@ -24,7 +34,10 @@ export interface ServerSetOptions {
   tracker: ProcessTracker;
   baseEnv(): Promise<NodeJS.ProcessEnv>;
   stopGraceMs(): number;
+  maxMessageBytes(): number;
   endpoint(name: string): string;
+  /** A server left the config: its sessions are gone for good. */
+  onDidRemoveServer(name: string): void;
 }
 
 /** The host's servers by name: applies configs, resolves names, runs actions on many servers, samples memory. */
@@ -49,12 +62,16 @@ export class ServerSet {
     this.assertOpen();
     const diff = diffServers([...this.entries.values()].map((e) => e.supervisor.def), defs);
     const byName = new Map(defs.map((d) => [d.name, d]));
-    await Promise.all(diff.removed.map((name) => this.remove(name)));
-    await Promise.all(diff.changed.map((name) => this.entries.get(name)?.supervisor.update(byName.get(name) as ServerDefinition)));
+    // A server that changes how it is shared is a new endpoint: its sessions end.
+    const reshared = diff.changed.filter((name) => this.entries.get(name)?.supervisor.def.sharing !== byName.get(name)?.sharing);
+    const gone = [...diff.removed, ...reshared];
+    await Promise.all(gone.map((name) => this.remove(name)));
+    for (const name of gone) this.options.onDidRemoveServer(name);
+    await Promise.all(diff.changed.filter((n) => !reshared.includes(n)).map((name) => this.entries.get(name)?.supervisor.update(byName.get(name) as ServerDefinition)));
     // Shut down meanwhile: close() has disposed what was here; nothing new may appear after it.
     if (this.closed) return diff;
-    for (const name of diff.added) this.add(byName.get(name) as ServerDefinition);
-    for (const name of diff.added) void this.entries.get(name)?.supervisor.autoStart();
+    for (const name of [...diff.added, ...reshared]) this.add(byName.get(name) as ServerDefinition);
+    for (const name of [...diff.added, ...reshared]) void this.entries.get(name)?.supervisor.autoStart();
     return diff;
   }
 
@@ -67,6 +84,16 @@ export class ServerSet {
       throw new SharedMcpError('UNKNOWN_SERVER', `unknown server${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${known})`);
     }
     return names.map((n) => (this.entries.get(n) as Entry).supervisor);
+  }
+
+  /** The MCP endpoint of a server, or undefined when there is no such server. */
+  endpoint(name: string): McpEndpoint | undefined {
+    return this.entries.get(name)?.endpoint;
+  }
+
+  /** Every server's mux (the aggregate endpoint fans out over them). */
+  endpoints(): Array<{ name: string; endpoint: McpEndpoint; supervisor: ServerSupervisor }> {
+    return [...this.entries.values()].map((e) => ({ name: e.supervisor.name, endpoint: e.endpoint, supervisor: e.supervisor }));
   }
 
   log(name: string): ServerLog {
@@ -103,9 +130,11 @@ export class ServerSet {
   async status(): Promise<ServerStatus[]> {
     const table = await readProcessTable();
     const now = Date.now();
-    return [...this.entries.values()].map(({ supervisor: s }) => {
+    return [...this.entries.values()].map(({ supervisor: s, endpoint }) => {
       const started = s.startTime;
       return {
+        tools: endpoint.toolCount(),
+        sessions: [],
         name: s.name,
         transport: s.def.transport,
         state: s.state,
@@ -143,23 +172,69 @@ export class ServerSet {
 
   private add(def: ServerDefinition): void {
     const log = new ServerLog(new RotatingFile(serverLogPath(this.options.paths, def.name)));
-    const supervisor = new ServerSupervisor(def, {
+    const supervisor: ServerSupervisor = new ServerSupervisor(def, {
       log,
       tracker: this.options.tracker,
       baseEnv: this.options.baseEnv,
       stopGraceMs: this.options.stopGraceMs,
+      maxMessageBytes: this.options.maxMessageBytes,
+      initParams: (): InitializeParams => hostInitParams(supervisor.def),
     });
+    const muxOptions = { name: def.name, tools: () => supervisor.def.tools, roots: () => supervisor.def.roots.map((r) => pathToFileURL(r).href), log };
+    const endpoint =
+      def.sharing === 'per-session'
+        ? new PerSessionEndpoint({
+            ...muxOptions,
+            idleTimeoutMs: () => supervisor.def.idleTimeoutMs,
+            openBackend: (init, signal) => this.openOwnBackend(supervisor.def, log, init, signal),
+            closeBackend: (b) => this.closeOwnBackend(def.name, b),
+          })
+        : new Multiplexer(new SupervisorSource(supervisor), { ...muxOptions, passthroughInit: false });
     const subscription = supervisor.onDidChangeState((c) => this.onDidChangeStateEmitter.fire(c));
-    this.entries.set(def.name, { supervisor, log, subscription });
+    this.entries.set(def.name, { supervisor, log, endpoint, subscription });
   }
 
   private async remove(name: string): Promise<void> {
     const entry = this.entries.get(name);
     if (!entry) return;
+    entry.endpoint.dispose();
     await entry.supervisor.dispose();
     entry.subscription.dispose();
     entry.log.close();
     this.entries.delete(name);
+  }
+
+  /** A per-session server's own process for one session; tracked like any other for orphan cleanup. */
+  private async openOwnBackend(def: ServerDefinition, log: ServerLog, init: InitializeParams, signal: AbortSignal): Promise<Backend> {
+    this.assertOpen();
+    let spawned: number | undefined;
+    try {
+      const backend = await openBackend(def, {
+        baseEnv: this.options.baseEnv(),
+        log,
+        signal,
+        graceMs: this.options.stopGraceMs(),
+        init,
+        maxMessageBytes: this.options.maxMessageBytes(),
+        onSpawn: (pid) => {
+          spawned = pid;
+          this.options.tracker.add(def.name, pid);
+        },
+      });
+      backend.onDidExit((reason) => {
+        log.line('host', `a session's own process ${backend.pid ?? ''} ${reason}`);
+        if (backend.pid !== null) this.options.tracker.remove(def.name, backend.pid);
+      });
+      return backend;
+    } catch (err) {
+      if (spawned !== undefined) this.options.tracker.remove(def.name, spawned);
+      throw err;
+    }
+  }
+
+  private async closeOwnBackend(name: string, backend: Backend): Promise<void> {
+    await backend.close(this.options.stopGraceMs());
+    if (backend.pid !== null) this.options.tracker.remove(name, backend.pid);
   }
 
   private async sampleTrees(): Promise<void> {
@@ -170,4 +245,13 @@ export class ServerSet {
       if (supervisor.pid !== null) supervisor.observeTree(processTree(table, supervisor.pid), table);
     }
   }
+}
+
+/** What the host declares to a shared server: it routes sampling and elicitation; roots only when the config names some. */
+function hostInitParams(def: ServerDefinition): InitializeParams {
+  return {
+    protocolVersion: LATEST_PROTOCOL_VERSION,
+    capabilities: { sampling: {}, elicitation: {}, ...(def.roots.length > 0 ? { roots: { listChanged: false } } : {}) },
+    clientInfo: { name: 'shared-mcp', version: VERSION },
+  };
 }

@@ -16,6 +16,24 @@ export type ServerState =
   | 'needs-auth'
   | 'needs-secret';
 
+/** One connected MCP client session. */
+export interface SessionStatus {
+  /** The first 8 characters of the session id (the whole id is a credential of the client's). */
+  id: string;
+  /** What the client said of itself in initialize. */
+  client: { name: string; version: string } | null;
+  protocolVersion: string;
+  transport: 'streamable-http' | 'sse';
+  /** ISO time the session was opened (or resumed after a host restart). */
+  since: string;
+  lastActivityAt: string;
+  /** Requests answered through the host. */
+  callsServed: number;
+  inFlight: number;
+  /** per-session servers: this session's own process. */
+  pid?: number | null;
+}
+
 export interface ServerStatus {
   name: string;
   transport: Transport;
@@ -36,6 +54,10 @@ export interface ServerStatus {
   sharing: Sharing;
   /** The name and version the server reported in MCP initialize. */
   serverInfo: { name: string; version: string } | null;
+  /** Tools clients see (after the tools filter); null until the server has been listed. */
+  tools: number | null;
+  /** Connected MCP client sessions. */
+  sessions: SessionStatus[];
 }
 
 export interface HostInfo {
@@ -56,6 +78,8 @@ export interface HostStatus {
   schemaVersion: number;
   host: HostInfo | null;
   servers: ServerStatus[];
+  /** The aggregate endpoint /mcp (every server's tools under one connection) and its sessions. */
+  aggregate?: { endpoint: string; sessions: SessionStatus[] };
 }
 
 export interface HealthInfo {

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'UNKNOWN_SERVER'
   | 'SERVER_DISABLED'
   | 'SERVER_EXITED'
+  | 'SERVER_ERROR'
+  | 'SERVER_UNAVAILABLE'
   | 'COMMAND_NOT_FOUND'
   | 'HOST_UNREACHABLE'
   | 'HOST_START_FAILED'
@@ -18,6 +20,14 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'BAD_REQUEST'
+  | 'PARSE_ERROR'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'NOT_ACCEPTABLE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'SESSION_NOT_FOUND'
+  | 'SESSION_CONFLICT'
+  | 'TOO_MANY_SESSIONS'
   | 'USAGE'
   | 'TIMEOUT'
   | 'INTERNAL';
@@ -33,6 +43,8 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   UNKNOWN_SERVER: { httpStatus: 404, jsonRpcCode: -32601, exitCode: 1 },
   SERVER_DISABLED: { httpStatus: 409, jsonRpcCode: -32603, exitCode: 1 },
   SERVER_EXITED: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
+  SERVER_ERROR: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
+  SERVER_UNAVAILABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   COMMAND_NOT_FOUND: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
   HOST_UNREACHABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   HOST_START_FAILED: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
@@ -43,6 +55,14 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   FORBIDDEN: { httpStatus: 403, jsonRpcCode: -32001, exitCode: 1 },
   NOT_FOUND: { httpStatus: 404, jsonRpcCode: -32601, exitCode: 1 },
   BAD_REQUEST: { httpStatus: 400, jsonRpcCode: -32600, exitCode: 1 },
+  PARSE_ERROR: { httpStatus: 400, jsonRpcCode: -32700, exitCode: 1 },
+  PAYLOAD_TOO_LARGE: { httpStatus: 413, jsonRpcCode: -32600, exitCode: 1 },
+  NOT_ACCEPTABLE: { httpStatus: 406, jsonRpcCode: -32600, exitCode: 1 },
+  UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, jsonRpcCode: -32600, exitCode: 1 },
+  METHOD_NOT_ALLOWED: { httpStatus: 405, jsonRpcCode: -32600, exitCode: 1 },
+  SESSION_NOT_FOUND: { httpStatus: 404, jsonRpcCode: -32001, exitCode: 1 },
+  SESSION_CONFLICT: { httpStatus: 409, jsonRpcCode: -32600, exitCode: 1 },
+  TOO_MANY_SESSIONS: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   USAGE: { httpStatus: 400, jsonRpcCode: -32602, exitCode: 2 },
   TIMEOUT: { httpStatus: 504, jsonRpcCode: -32001, exitCode: 1 },
   INTERNAL: { httpStatus: 500, jsonRpcCode: -32603, exitCode: 1 },

@@ -20,6 +20,7 @@ export interface HomePaths {
   hostOut: string;
   state: string;
   processes: string;
+  sessions: string;
   runtime: string;
 }
 
@@ -45,6 +46,7 @@ export function homePaths(home: string): HomePaths {
     hostOut: path.join(logs, 'host.out'),
     state,
     processes: path.join(state, 'processes.json'),
+    sessions: path.join(state, 'sessions.json'),
     runtime: path.join(home, 'runtime'),
   };
 }

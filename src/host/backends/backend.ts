@@ -1,18 +1,52 @@
 import type { Event } from '../../shared/emitter';
+import type { InitializeResult, JsonRpcMessage, ServerInfo } from './jsonRpc';
 
-export interface ServerInfo {
-  name: string;
-  version: string;
+export type { ServerInfo } from './jsonRpc';
+
+/** A message from the server that the host could not pass on: it was over the size cap. */
+export interface OversizedMessage {
+  bytes: number;
+  /** The message's top-level id when it could be recovered from its first or last bytes. */
+  id: string | number | undefined;
 }
 
-/** The host's live connection to one server, stdio process or remote; what the supervisor needs of either. */
+/** The host's live connection to one server, stdio process or remote; what the supervisor and the mux need of either. */
 export interface Backend {
   /** The server's process (stdio); null for a remote server. */
   readonly pid: number | null;
   /** What the server reported in MCP initialize. */
   readonly serverInfo: ServerInfo | null;
+  /** The whole initialize result; the mux answers clients from it. */
+  readonly initializeResult: InitializeResult | null;
   /** Fires once, with a reason, when the process exits or the connection is lost. */
   readonly onDidExit: Event<string>;
+  /** Takes every message that is not an answer to the host's own requests; those that came before are replayed. One consumer. */
+  attach(onMessage: (msg: JsonRpcMessage) => void, onOversized?: (m: OversizedMessage) => void): void;
+  /** Sends a message as is; dropped when the backend is gone (its exit fails what was in flight). */
+  send(msg: JsonRpcMessage): void;
+  /** A request of the host's own; rejects with RpcError on an error answer, SERVER_EXITED when the backend goes away. */
+  request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>>;
   /** Stops the process tree or closes the connection; idempotent. */
   close(graceMs: number): Promise<void>;
+}
+
+/** Holds a backend's messages until its consumer attaches, so nothing sent right after initialize is lost. */
+export class Inbox {
+  private static readonly MAX_QUEUED = 1000;
+  private queue: JsonRpcMessage[] = [];
+  private consumer: ((msg: JsonRpcMessage) => void) | undefined;
+  oversized: ((m: OversizedMessage) => void) | undefined;
+
+  push(msg: JsonRpcMessage): void {
+    if (this.consumer) this.consumer(msg);
+    else if (this.queue.length < Inbox.MAX_QUEUED) this.queue.push(msg);
+  }
+
+  attach(consumer: (msg: JsonRpcMessage) => void, oversized?: (m: OversizedMessage) => void): void {
+    this.consumer = consumer;
+    this.oversized = oversized;
+    const queued = this.queue;
+    this.queue = [];
+    for (const m of queued) consumer(m);
+  }
 }

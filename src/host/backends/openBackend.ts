@@ -3,6 +3,7 @@ import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
 import { interpolateEnv, interpolateHeaders } from '../supervisor/serverEnv';
 import type { Backend } from './backend';
+import type { InitializeParams } from './jsonRpc';
 import { StdioBackend } from './stdioBackend';
 
 export interface OpenBackendOptions {
@@ -14,6 +15,9 @@ export interface OpenBackendOptions {
   graceMs: number;
   /** Called as soon as a stdio server's process exists, before it is ready. */
   onSpawn(pid: number): void;
+  /** What the host says of itself in initialize (the mux's capabilities, or a per-session client's own). */
+  init: InitializeParams;
+  maxMessageBytes: number;
 }
 
 /** Starts a stdio server or connects to a remote one, and completes MCP initialize; never leaves a process behind on failure. */
@@ -23,28 +27,24 @@ export async function openBackend(def: ServerDefinition, options: OpenBackendOpt
   if (def.transport !== 'stdio') {
     // Loaded on first use: the MCP SDK client costs the host several MB of memory it needs only for remotes.
     const { RemoteBackend } = await import('./remoteBackend');
-    const remote = await RemoteBackend.connect(def, interpolateHeaders(def, baseEnv), def.startupTimeoutMs, log, signal);
+    const remote = await RemoteBackend.connect(def, interpolateHeaders(def, baseEnv), options.init, def.startupTimeoutMs, log, signal);
     if (signal.aborted) {
       await remote.close();
       throw aborted();
     }
     return remote;
   }
-  const backend = await StdioBackend.spawn(def, interpolateEnv(def, baseEnv), log);
+  const backend = await StdioBackend.spawn(def, interpolateEnv(def, baseEnv), log, options.maxMessageBytes);
   options.onSpawn(backend.pid);
   if (signal.aborted) {
     await backend.close(graceMs);
     throw aborted();
   }
   log.line('host', `started pid ${backend.pid}: ${[def.command, ...def.args].join(' ')}`);
-  backend.onDidReceive((msg) => {
-    // No client is attached to the host's own channel: refuse server→client requests rather than leave them hanging.
-    if (msg.method && msg.id !== undefined && msg.id !== null) backend.send({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `${msg.method} is not available: no client is connected` } });
-  });
   const onAbort = (): void => void backend.close(graceMs);
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await backend.initialize(def.startupTimeoutMs);
+    await backend.initialize(options.init, def.startupTimeoutMs);
     if (signal.aborted) throw aborted();
     return backend;
   } catch (err) {

@@ -1,50 +1,55 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { SharedMcpError } from '../../shared/errors';
 import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
-import type { Backend, ServerInfo } from './backend';
+import { Inbox, type Backend } from './backend';
+import type { InitializeParams, InitializeResult, JsonRpcMessage, ServerInfo } from './jsonRpc';
+import { RpcChannel } from './rpcChannel';
 
 /** A remote server is pinged this often; a failed ping counts as the server going away. */
 export const REMOTE_PING_MS = 30_000;
-const CLIENT_INFO = { name: 'shared-mcp', version: '1' };
 
 /**
- * The host's connection to a remote server: Streamable HTTP first, legacy SSE as the fallback (or only SSE for
- * `type: "sse"`). Connecting runs MCP initialize; a failed ping or a closed transport fires onDidExit.
+ * The host's connection to a remote server over the SDK's client transports (Streamable HTTP first, legacy SSE as
+ * the fallback, or only SSE for `type: "sse"`), used as a raw message pipe so the mux sees every message.
+ * A failed ping or a closed transport fires onDidExit.
  */
 export class RemoteBackend implements Backend {
   readonly pid = null;
   private readonly onDidExitEmitter = new Emitter<string>();
   /** Fires once, with the reason, when the connection is lost. */
   readonly onDidExit = this.onDidExitEmitter.event;
-  private readonly pinger: NodeJS.Timeout;
+  serverInfo: ServerInfo | null = null;
+  initializeResult: InitializeResult | null = null;
+  private readonly inbox = new Inbox();
+  private readonly channel: RpcChannel;
+  private pinger: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(
-    private readonly client: Client,
-    readonly serverInfo: ServerInfo | null,
+    private readonly transport: Transport,
     readonly via: 'streamable-http' | 'sse',
+    private readonly log: ServerLog,
   ) {
-    client.onclose = () => this.lost('the connection closed');
-    this.pinger = setInterval(() => {
-      client.ping({ timeout: REMOTE_PING_MS }).catch((err: Error) => this.lost(`ping failed: ${err.message}`));
-    }, REMOTE_PING_MS);
-    this.pinger.unref();
+    this.channel = new RpcChannel((msg) => this.transport.send(msg as JSONRPCMessage));
+    transport.onmessage = (m) => this.receive(m as JsonRpcMessage);
+    transport.onclose = () => this.lost('the connection closed');
+    transport.onerror = (err) => this.log.line('host', `connection error: ${err.message}`);
   }
 
   /** Connects and initializes; throws UNAUTHORIZED on HTTP 401, SERVER_EXITED for anything else. */
-  static async connect(def: ServerDefinition, headers: Record<string, string>, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
+  static async connect(def: ServerDefinition, headers: Record<string, string>, init: InitializeParams, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
     const url = new URL(def.url as string);
     const requestInit = { headers };
-    const sse = (): Promise<RemoteBackend> => RemoteBackend.open(new SSEClientTransport(url, { requestInit }), 'sse', timeoutMs, signal);
+    const sse = (): Promise<RemoteBackend> => RemoteBackend.open(new SSEClientTransport(url, { requestInit }), 'sse', init, timeoutMs, log, signal);
     try {
       if (def.transport === 'sse') return await sse();
       try {
-        return await RemoteBackend.open(new StreamableHTTPClientTransport(url, { requestInit }), 'streamable-http', timeoutMs, signal);
+        return await RemoteBackend.open(new StreamableHTTPClientTransport(url, { requestInit }), 'streamable-http', init, timeoutMs, log, signal);
       } catch (err) {
         const status = httpStatus(err);
         // Servers that only speak the old protocol answer a POST with one of these.
@@ -57,33 +62,79 @@ export class RemoteBackend implements Backend {
     }
   }
 
-  private static async open(transport: Transport, via: RemoteBackend['via'], timeoutMs: number, signal: AbortSignal): Promise<RemoteBackend> {
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+  private static async open(transport: Transport, via: RemoteBackend['via'], init: InitializeParams, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
+    const backend = new RemoteBackend(transport, via, log);
+    const onAbort = (): void => void backend.close();
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await client.connect(transport, { timeout: timeoutMs, signal });
+      await transport.start();
+      const result = (await backend.channel.request('initialize', init, timeoutMs)) as unknown as InitializeResult;
+      backend.initializeResult = result;
+      backend.serverInfo = result.serverInfo ? { name: result.serverInfo.name, version: result.serverInfo.version } : null;
+      transport.setProtocolVersion?.(result.protocolVersion);
+      await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      backend.startPinging();
+      return backend;
     } catch (err) {
-      await client.close().catch(() => undefined);
+      await backend.close();
       throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
-    const info = client.getServerVersion();
-    return new RemoteBackend(client, info ? { name: info.name, version: info.version } : null, via);
+  }
+
+  attach(onMessage: (msg: JsonRpcMessage) => void, onOversized?: Parameters<Inbox['attach']>[1]): void {
+    this.inbox.attach(onMessage, onOversized);
+  }
+
+  send(msg: JsonRpcMessage): void {
+    if (this.closed) return;
+    this.transport.send(msg as JSONRPCMessage).catch((err: Error) => {
+      this.log.line('host', `sending to the server failed: ${err.message}`);
+      // A request that never left must not wait for ever: answer it for the server.
+      if (msg.method !== undefined && msg.id !== undefined && msg.id !== null) {
+        this.inbox.push({ jsonrpc: '2.0', id: msg.id, error: { code: -32603, message: `the remote server could not be reached: ${describe(err).message}` } });
+      }
+    });
+  }
+
+  request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    return this.channel.request(method, params, timeoutMs);
   }
 
   /** Closes the connection; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pinger);
-    await this.client.close().catch(() => undefined);
+    if (this.pinger) clearInterval(this.pinger);
+    this.channel.close(new SharedMcpError('SERVER_EXITED', 'the connection closed'));
+    await this.transport.close().catch(() => undefined);
     this.onDidExitEmitter.dispose();
+  }
+
+  private startPinging(): void {
+    this.pinger = setInterval(() => {
+      this.channel.request('ping', {}, REMOTE_PING_MS).catch((err: Error) => this.lost(`ping failed: ${err.message}`));
+    }, REMOTE_PING_MS);
+    this.pinger.unref();
+  }
+
+  private receive(msg: JsonRpcMessage): void {
+    if (this.channel.handleResponse(msg)) return;
+    if (msg.method === 'ping' && msg.id !== undefined && msg.id !== null) {
+      this.send({ jsonrpc: '2.0', id: msg.id, result: {} });
+      return;
+    }
+    this.inbox.push(msg);
   }
 
   private lost(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pinger);
+    if (this.pinger) clearInterval(this.pinger);
+    this.channel.close(new SharedMcpError('SERVER_EXITED', reason));
     this.onDidExitEmitter.fire(reason);
-    void this.client.close().catch(() => undefined);
+    void this.transport.close().catch(() => undefined);
   }
 }
 
@@ -93,6 +144,7 @@ function httpStatus(err: unknown): number | undefined {
 }
 
 function describe(err: unknown): SharedMcpError {
+  if (err instanceof SharedMcpError) return err;
   const status = httpStatus(err);
   const message = err instanceof Error ? err.message : String(err);
   if (status === 401 || (err instanceof Error && err.name === 'UnauthorizedError')) {

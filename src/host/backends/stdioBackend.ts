@@ -7,40 +7,17 @@ import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
 import { killTree } from '../supervisor/killTree';
 import type { ProcessInfo } from '../supervisor/processTable';
-import type { Backend, ServerInfo } from './backend';
-import { LineFramer } from './lineFramer';
+import { Inbox, type Backend } from './backend';
+import type { InitializeParams, InitializeResult, JsonRpcMessage, ServerInfo } from './jsonRpc';
+import { LineFramer, recoverId } from './lineFramer';
+import { RpcChannel } from './rpcChannel';
 
-/** A single stdio message larger than this is dropped with an error; it never kills the backend. */
-export const MAX_STDIO_MESSAGE_BYTES = 64 * 1024 * 1024;
-export const MCP_PROTOCOL_VERSION = '2025-11-25';
 /** After exit, how long to wait for the last output: a grandchild may hold the pipes open much longer. */
 export const EXIT_DRAIN_MS = 250;
-
-export type JsonRpcId = string | number;
-export interface JsonRpcMessage {
-  jsonrpc: '2.0';
-  id?: JsonRpcId | null;
-  method?: string;
-  params?: unknown;
-  result?: unknown;
-  error?: { code: number; message: string; data?: unknown };
-}
-
-export interface InitializeResult {
-  protocolVersion: string;
-  capabilities: Record<string, unknown>;
-  serverInfo: ServerInfo;
-  instructions?: string;
-}
 
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
-}
-
-interface Pending {
-  resolve(result: unknown): void;
-  reject(err: Error): void;
 }
 
 /**
@@ -52,11 +29,9 @@ export class StdioBackend implements Backend {
   /** Fires once when the process exits, for whatever reason: "exited with code 1". */
   readonly onDidExit = this.onDidExitEmitter.event;
   serverInfo: ServerInfo | null = null;
-  private readonly onDidReceiveEmitter = new Emitter<JsonRpcMessage>();
-  /** Every message from the server that is not a response to this backend's own requests. */
-  readonly onDidReceive = this.onDidReceiveEmitter.event;
-  private readonly pending = new Map<JsonRpcId, Pending>();
-  private nextId = 0;
+  initializeResult: InitializeResult | null = null;
+  private readonly inbox = new Inbox();
+  private readonly channel = new RpcChannel((msg) => this.send(msg));
   private exited: ExitInfo | undefined;
   private closing: Promise<void> | undefined;
   /** The process tree as last sampled; lets a stop find grandchildren that left the group. */
@@ -66,8 +41,16 @@ export class StdioBackend implements Backend {
     private readonly child: ChildProcess,
     readonly pid: number,
     private readonly log: ServerLog,
+    maxMessageBytes: number,
   ) {
-    const framer = new LineFramer(MAX_STDIO_MESSAGE_BYTES, (line) => this.receive(line), (bytes) => log.line('host', `dropped a ${bytes}-byte message from the server: over the ${MAX_STDIO_MESSAGE_BYTES}-byte cap`));
+    const framer = new LineFramer(
+      maxMessageBytes,
+      (line) => this.receive(line),
+      (bytes, head, tail) => {
+        log.line('host', `dropped a ${bytes}-byte message from the server: over the ${maxMessageBytes}-byte cap (settings.maxMessageSize)`);
+        this.inbox.oversized?.({ bytes, id: recoverId(head, tail) });
+      },
+    );
     child.stdout?.on('data', (chunk: Buffer) => framer.push(chunk));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => log.append('stderr', chunk));
@@ -75,9 +58,7 @@ export class StdioBackend implements Backend {
     child.on('exit', (code, signal) => {
       const exited = { code, signal };
       this.exited = exited;
-      const err = new SharedMcpError('SERVER_EXITED', `server exited (${describeExit(exited)})`);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+      this.channel.close(new SharedMcpError('SERVER_EXITED', `server exited (${describeExit(exited)})`));
       // 'exit' can come before the last stderr lines: report once the pipes close, or shortly after at the latest.
       let reported = false;
       const report = (): void => {
@@ -93,7 +74,7 @@ export class StdioBackend implements Backend {
   }
 
   /** Spawns the server; rejects with COMMAND_NOT_FOUND when the command or cwd does not exist. */
-  static async spawn(def: ServerDefinition, env: NodeJS.ProcessEnv, log: ServerLog): Promise<StdioBackend> {
+  static async spawn(def: ServerDefinition, env: NodeJS.ProcessEnv, log: ServerLog, maxMessageBytes: number): Promise<StdioBackend> {
     if (!def.command) throw new SharedMcpError('CONFIG_INVALID', `server "${def.name}" has no command`);
     if (def.cwd) {
       const ok = await fs.stat(def.cwd).then((s) => s.isDirectory(), () => false);
@@ -117,36 +98,24 @@ export class StdioBackend implements Backend {
         else reject(new SharedMcpError('SERVER_EXITED', `cannot start ${def.command}: ${err.message}`));
       });
     });
-    return new StdioBackend(child, child.pid as number, log);
+    return new StdioBackend(child, child.pid as number, log, maxMessageBytes);
   }
 
-  /** Runs the MCP handshake; rejects on timeout or exit. */
-  async initialize(timeoutMs: number): Promise<InitializeResult> {
-    const result = (await this.request(
-      'initialize',
-      { protocolVersion: MCP_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'shared-mcp', version: '1' } },
-      timeoutMs,
-    )) as InitializeResult;
+  /** Runs the MCP handshake with the given parameters; rejects on timeout, error answer or exit. */
+  async initialize(params: InitializeParams, timeoutMs: number): Promise<InitializeResult> {
+    const result = (await this.channel.request('initialize', params, timeoutMs)) as unknown as InitializeResult;
+    this.initializeResult = result;
     this.serverInfo = result.serverInfo ? { name: result.serverInfo.name, version: result.serverInfo.version } : null;
     this.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     return result;
   }
 
-  /** Sends a request of the host's own and waits for its response. */
-  request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
-    if (this.exited) return Promise.reject(new SharedMcpError('SERVER_EXITED', `server exited (${describeExit(this.exited)})`));
-    const id = `shared-mcp-${this.nextId++}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new SharedMcpError('TIMEOUT', `no answer to ${method} within ${Math.round(timeoutMs / 1000)}s`));
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (r) => (clearTimeout(timer), resolve(r)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-      this.send({ jsonrpc: '2.0', id, method, params });
-    });
+  request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    return this.channel.request(method, params, timeoutMs);
+  }
+
+  attach(onMessage: (msg: JsonRpcMessage) => void, onOversized?: Parameters<Inbox['attach']>[1]): void {
+    this.inbox.attach(onMessage, onOversized);
   }
 
   send(message: JsonRpcMessage): void {
@@ -159,7 +128,6 @@ export class StdioBackend implements Backend {
     this.closing ??= (async () => {
       await killTree(this.pid, graceMs, { known: this.knownTree, beforeSignal: () => this.child.stdin?.end() });
       if (!this.exited) await new Promise<void>((resolve) => this.onDidExit(() => resolve()));
-      this.onDidReceiveEmitter.dispose();
     })();
     return this.closing;
   }
@@ -172,20 +140,12 @@ export class StdioBackend implements Backend {
       this.log.line('stdout', line.toString('utf8').slice(0, 2000));
       return;
     }
-    if (msg.id !== undefined && msg.id !== null && msg.method === undefined) {
-      const p = this.pending.get(msg.id);
-      if (p) {
-        this.pending.delete(msg.id);
-        if (msg.error) p.reject(new SharedMcpError('SERVER_EXITED', `server answered with error ${msg.error.code}: ${msg.error.message}`));
-        else p.resolve(msg.result);
-        return;
-      }
-    }
+    if (this.channel.handleResponse(msg)) return;
     if (msg.method === 'ping' && msg.id !== undefined && msg.id !== null) {
       this.send({ jsonrpc: '2.0', id: msg.id, result: {} });
       return;
     }
-    this.onDidReceiveEmitter.fire(msg);
+    this.inbox.push(msg);
   }
 }
 

@@ -4,6 +4,7 @@ import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerState } from '../../shared/controlTypes';
 import { formatBytes } from '../../shared/units';
 import type { Backend, ServerInfo } from '../backends/backend';
+import type { InitializeParams } from '../backends/jsonRpc';
 import { openBackend } from '../backends/openBackend';
 import { StdioBackend } from '../backends/stdioBackend';
 import type { ServerLog } from '../logs/serverLog';
@@ -28,6 +29,9 @@ export interface SupervisorDeps {
   /** The environment servers inherit (the login shell's, captured once). */
   baseEnv(): Promise<NodeJS.ProcessEnv>;
   stopGraceMs(): number;
+  /** What the host declares to the server in initialize. */
+  initParams(): InitializeParams;
+  maxMessageBytes(): number;
 }
 
 /**
@@ -38,6 +42,9 @@ export interface SupervisorDeps {
 export class ServerSupervisor {
   private readonly onDidChangeStateEmitter = new Emitter<StateChange>();
   readonly onDidChangeState = this.onDidChangeStateEmitter.event;
+  private readonly onDidChangeBackendEmitter = new Emitter<Backend | undefined>();
+  /** Fires with the new backend once it is ready, and with undefined the moment it is gone (exit, stop, restart). */
+  readonly onDidChangeBackend = this.onDidChangeBackendEmitter.event;
   private current: ServerState;
   private backend: Backend | undefined;
   private generation = 0;
@@ -76,6 +83,10 @@ export class ServerSupervisor {
   get pid(): number | null {
     return this.backend?.pid ?? null;
   }
+  /** The ready backend, when running. */
+  get activeBackend(): Backend | undefined {
+    return this.backend;
+  }
   get startTime(): number | undefined {
     return this.current === 'running' ? this.startedAt : undefined;
   }
@@ -92,6 +103,8 @@ export class ServerSupervisor {
     await this.gate.quiet();
     if (this.disposed) throw hostStopping();
     if (this.gate.requested !== stops) return;
+    // per-session: every session starts its own process; there is nothing shared to run.
+    if (this.definition.sharing === 'per-session') return;
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;
     if (manual) {
@@ -113,7 +126,7 @@ export class ServerSupervisor {
     this.clearTimers();
     this.abortLaunch?.abort();
     const backend = this.backend;
-    this.backend = undefined;
+    this.setBackend(undefined);
     if (backend) this.closeBackend(backend, this.deps.stopGraceMs());
     if (this.gate.closingAny || this.launching) this.setState('stopping', null);
     await previous;
@@ -146,7 +159,7 @@ export class ServerSupervisor {
 
   /** Starts if the config says so at host start (autoStart true); a failure shows in state and lastError. */
   async autoStart(): Promise<void> {
-    if (this.definition.autoStart === true && !this.definition.disabled) await this.startUnlessStoppedSince(this.gate.requested, false).catch(() => undefined);
+    if (this.definition.autoStart === true && !this.definition.disabled && this.definition.sharing !== 'per-session') await this.startUnlessStoppedSince(this.gate.requested, false).catch(() => undefined);
   }
 
   /** Puts a stopped server back into its configured resting state (lazy servers become idle again). */
@@ -172,7 +185,7 @@ export class ServerSupervisor {
     this.deps.log.line('host', `${reason}; restarting`);
     const backend = this.backend;
     const gen = ++this.generation;
-    this.backend = undefined;
+    this.setBackend(undefined);
     this.lastError = reason;
     // Crashed, not stopping: a config change meanwhile restarts it, and a start waits for the old tree (closing).
     this.setState('crashed', `${reason}; restarting`);
@@ -183,7 +196,10 @@ export class ServerSupervisor {
   dispose(): Promise<void> {
     if (this.disposed) return Promise.resolve();
     this.disposed = true;
-    return this.stop().finally(() => this.onDidChangeStateEmitter.dispose());
+    return this.stop().finally(() => {
+      this.onDidChangeStateEmitter.dispose();
+      this.onDidChangeBackendEmitter.dispose();
+    });
   }
 
   private launch(): Promise<void> {
@@ -207,6 +223,8 @@ export class ServerSupervisor {
         log: this.deps.log,
         signal: abort.signal,
         graceMs: this.deps.stopGraceMs(),
+        init: this.deps.initParams(),
+        maxMessageBytes: this.deps.maxMessageBytes(),
         onSpawn: (pid) => {
           spawned = pid;
           this.deps.tracker.add(this.name, pid);
@@ -226,10 +244,10 @@ export class ServerSupervisor {
     }
     if (gen !== this.generation) return void this.closeBackend(backend, 0);
     if (this.backend) void this.closeBackend(this.backend, 0); // never two live backends for one server
-    this.backend = backend;
     backend.onDidExit((reason) => this.onExit(gen, backend, reason));
     this.serverInfo = backend.serverInfo;
     this.startedAt = Date.now();
+    this.setBackend(backend);
     this.setState('running', null);
     this.idle.update(this.definition.idleTimeoutMs, true);
     const pid = backend.pid;
@@ -240,7 +258,7 @@ export class ServerSupervisor {
   private onExit(gen: number, backend: Backend, reason: string): void {
     if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
     if (gen !== this.generation) return;
-    this.backend = undefined;
+    this.setBackend(undefined);
     this.closeBackend(backend, 0); // the group may hold grandchildren that outlived their parent
     const full = this.withStderr(reason);
     this.deps.log.line('host', full);
@@ -292,6 +310,12 @@ export class ServerSupervisor {
     this.idle.cancel();
   }
 
+  private setBackend(backend: Backend | undefined): void {
+    if (backend === this.backend) return;
+    this.backend = backend;
+    this.onDidChangeBackendEmitter.fire(backend);
+  }
+
   private setState(state: ServerState, reason: string | null): void {
     if (state === this.current && reason === null) return;
     const previous = this.current;
@@ -303,5 +327,5 @@ export class ServerSupervisor {
 /** Where a server rests when nothing runs it: disabled, idle (lazy: starts on demand) or stopped. */
 function restingState(def: ServerDefinition): ServerState {
   if (def.disabled) return 'disabled';
-  return def.autoStart === 'lazy' ? 'idle' : 'stopped';
+  return def.autoStart === 'lazy' || def.sharing === 'per-session' ? 'idle' : 'stopped';
 }

@@ -9,6 +9,11 @@ export const DEFAULT_MAX_RESTARTS = 10;
 export const DEFAULT_RESTART_DELAY_MS = 1000;
 export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 export const DEFAULT_STOP_GRACE_MS = 5000;
+/** One message in either direction (HTTP body, stdio line); larger ones get an error and never reach the backend. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_SESSIONS = 1000;
+/** A session with nothing in flight and no open stream lets go of its server after this long (it can come back). */
+export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 
 export interface ServerDefinition {
   name: string;
@@ -26,6 +31,8 @@ export interface ServerDefinition {
   startupTimeoutMs: number;
   sharing: Sharing;
   tools: { enabled?: string[]; disabled?: string[] };
+  /** Absolute folders answered to the server's roots/list. */
+  roots: string[];
   maxMemoryBytes?: number;
   maxRestarts: number;
   restartDelayMs: number;
@@ -36,6 +43,9 @@ export interface HostSettings {
   logLevel: LogLevel;
   shellEnv: boolean;
   stopGraceMs: number;
+  maxMessageBytes: number;
+  maxSessions: number;
+  sessionIdleTimeoutMs: number;
 }
 
 /** One problem in a config file, located for the user. */

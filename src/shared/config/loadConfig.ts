@@ -4,6 +4,9 @@ import { DEFAULT_PORT } from '../homePaths';
 import { SharedMcpError, isErrnoException } from '../errors';
 import { parseDurationMs, parseSizeBytes } from '../units';
 import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SESSION_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_RESTARTS,
   DEFAULT_RESTART_DELAY_MS,
   DEFAULT_STARTUP_TIMEOUT_MS,
@@ -52,6 +55,9 @@ function normalize(raw: RawConfig, file: string, warnings: LoadedConfig['warning
     logLevel: (s.logLevel as LogLevel | undefined) ?? 'info',
     shellEnv: s.shellEnv ?? true,
     stopGraceMs: duration(s.stopGrace, DEFAULT_STOP_GRACE_MS),
+    maxMessageBytes: s.maxMessageSize !== undefined ? (parseSizeBytes(s.maxMessageSize) ?? DEFAULT_MAX_MESSAGE_BYTES) : DEFAULT_MAX_MESSAGE_BYTES,
+    maxSessions: s.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    sessionIdleTimeoutMs: duration(s.sessionIdleTimeout, DEFAULT_SESSION_IDLE_TIMEOUT_MS),
   };
   const servers = Object.entries(raw.mcpServers ?? {}).map(([name, srv]) => normalizeServer(name, srv, dir));
   return { path: path.resolve(file), settings, servers, warnings };
@@ -74,6 +80,7 @@ function normalizeServer(name: string, s: RawServer, configDir: string): ServerD
     startupTimeoutMs: duration(s.startupTimeout, DEFAULT_STARTUP_TIMEOUT_MS),
     sharing: (s.sharing as Sharing | undefined) ?? 'multiplex',
     tools: { ...(s.tools?.enabled ? { enabled: s.tools.enabled } : {}), ...(s.tools?.disabled ? { disabled: s.tools.disabled } : {}) },
+    roots: (s.roots ?? []).map((r) => path.resolve(configDir, expandTilde(r))),
     ...(limits.maxMemory !== undefined ? { maxMemoryBytes: parseSizeBytes(limits.maxMemory) } : {}),
     maxRestarts: limits.maxRestarts ?? DEFAULT_MAX_RESTARTS,
     restartDelayMs: duration(limits.restartDelay, DEFAULT_RESTART_DELAY_MS),

@@ -20,6 +20,7 @@ export interface RawServer {
   startupTimeout?: number | string;
   sharing?: string;
   tools?: { enabled?: string[]; disabled?: string[] };
+  roots?: string[];
   resourceLimits?: { maxMemory?: number | string; maxRestarts?: number; restartDelay?: number | string };
 }
 
@@ -31,6 +32,9 @@ export interface RawConfig {
     logLevel?: string;
     shellEnv?: boolean;
     stopGrace?: number | string;
+    maxMessageSize?: number | string;
+    maxSessions?: number;
+    sessionIdleTimeout?: number | string;
   };
 }
 

@@ -50,6 +50,7 @@ describe('parseConfig', () => {
       tools: {},
       maxRestarts: 10,
       restartDelayMs: 1000,
+      roots: [],
     });
   });
 
@@ -91,7 +92,16 @@ describe('parseConfig', () => {
 
   it('reads the other settings', () => {
     const s = parseConfig('{"settings":{"logLevel":"debug","shellEnv":false,"stopGrace":"2s"}}', FILE).settings;
-    assert.deepEqual(s, { port: 19100, logLevel: 'debug', shellEnv: false, stopGraceMs: 2000 });
+    assert.deepEqual(s, { port: 19100, logLevel: 'debug', shellEnv: false, stopGraceMs: 2000, maxMessageBytes: 32 * 1024 * 1024, maxSessions: 1000, sessionIdleTimeoutMs: 3_600_000 });
+  });
+
+  it('reads the session and message limits', () => {
+    const s = parseConfig('{"settings":{"maxMessageSize":"1M","maxSessions":5,"sessionIdleTimeout":"10m"}}', FILE).settings;
+    assert.deepEqual([s.maxMessageBytes, s.maxSessions, s.sessionIdleTimeoutMs], [1024 * 1024, 5, 600_000]);
+  });
+
+  it("resolves roots against the config file's folder", () => {
+    assert.deepEqual(server({ command: 'x', roots: ['proj', '/abs'] }).roots, [path.join(path.dirname(FILE), 'proj'), path.resolve('/abs')]);
   });
 
   it("resolves a relative cwd against the config file's folder", () => {

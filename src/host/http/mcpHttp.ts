@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { isJsonRpcMessage, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
+import { SSE_MAX_BUFFERED_BYTES } from './httpUtils';
+
+/** Sends an error as MCP clients expect it: a JSON-RPC error object, with the HTTP status of its code. */
+export function sendRpcError(res: ServerResponse, err: unknown, id: JsonRpcId | null = null, headers: Record<string, string> = {}): void {
+  const e = toSharedMcpError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ jsonrpc: '2.0', id, error: { code: e.jsonRpcCode, message: e.message } });
+  res.writeHead(e.httpStatus, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/** Reads an MCP POST body: one message or a batch, each checked for the JSON-RPC shape; over maxBytes is refused. */
+export async function readMessages(req: IncomingMessage, maxBytes: number): Promise<{ messages: JsonRpcMessage[]; batch: boolean }> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBytes) throw tooLarge(declared, maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw tooLarge(size, maxBytes);
+    chunks.push(chunk as Buffer);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new SharedMcpError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
+  }
+  const batch = Array.isArray(parsed);
+  const messages = batch ? (parsed as unknown[]) : [parsed];
+  if (messages.length === 0 || !messages.every(isJsonRpcMessage)) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: the body is not a JSON-RPC 2.0 message or batch');
+  return { messages: messages as JsonRpcMessage[], batch };
+}
+
+function tooLarge(bytes: number, max: number): SharedMcpError {
+  return new SharedMcpError('PAYLOAD_TOO_LARGE', `the message is ${bytes} bytes, over the host's cap of ${max} (settings.maxMessageSize)`);
+}
+
+/** Accept must allow JSON and SSE answers (the spec's rule for POST); `*\/*` allows both. */
+export function checkPostHeaders(req: IncomingMessage): void {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.includes('application/json')) throw new SharedMcpError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: Content-Type must be application/json');
+  const accept = req.headers.accept ?? '';
+  const any = accept.includes('*/*');
+  if (!any && !(accept.includes('application/json') && accept.includes('text/event-stream'))) {
+    throw new SharedMcpError('NOT_ACCEPTABLE', 'Not Acceptable: Accept must include both application/json and text/event-stream');
+  }
+}
+
+/** Opens an SSE response; returns a writer that disconnects a reader that falls too far behind. */
+export function startSse(res: ServerResponse, headers: Record<string, string>): (msg: JsonRpcMessage) => void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+  res.flushHeaders();
+  return (msg) => {
+    if (res.destroyed || res.writableEnded) return;
+    if (res.writableLength > SSE_MAX_BUFFERED_BYTES) {
+      res.destroy();
+      return;
+    }
+    res.write(`event: message\ndata: ${JSON.stringify(msg)}\n\n`);
+  };
+}

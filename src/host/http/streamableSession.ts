@@ -1,0 +1,125 @@
+import type { ServerResponse } from 'node:http';
+import type { JsonRpcId, JsonRpcMessage } from '../backends/jsonRpc';
+import { newStats, type SessionRecord } from '../mux/clientSession';
+import type { HostedSession } from '../mux/sessionManager';
+import { startSse } from './mcpHttp';
+
+/**
+ * The answer to one POST that carried requests. It stays a plain JSON answer while only final responses arrive,
+ * and turns into an SSE stream as soon as anything else belongs to it (progress, a server→client request): the
+ * JSON-only mode of other servers loses those.
+ */
+export class PostStream {
+  private write: ((msg: JsonRpcMessage) => void) | undefined;
+  private readonly collected: JsonRpcMessage[] = [];
+  private done = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly waiting: Set<JsonRpcId>,
+    private readonly batch: boolean,
+    private readonly headers: Record<string, string>,
+    private readonly onDone: (stream: PostStream) => void,
+  ) {}
+
+  respond(msg: JsonRpcMessage): void {
+    if (this.done || !this.waiting.delete(msg.id as JsonRpcId)) return;
+    if (this.write) this.write(msg);
+    else this.collected.push(msg);
+    if (this.waiting.size === 0) this.finish();
+  }
+
+  event(msg: JsonRpcMessage): void {
+    if (this.done) return;
+    if (!this.write) {
+      this.write = startSse(this.res, this.headers);
+      for (const m of this.collected.splice(0)) this.write(m);
+    }
+    this.write(msg);
+  }
+
+  /** The session ended: close the answer with whatever it has. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    if (!this.res.headersSent && this.collected.length > 0) return this.sendJson();
+    this.res.end();
+    this.onDone(this);
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.write) this.res.end();
+    else this.sendJson();
+    this.onDone(this);
+  }
+
+  private sendJson(): void {
+    const body = JSON.stringify(this.batch ? this.collected : this.collected[0]);
+    this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...this.headers });
+    this.res.end(body);
+  }
+}
+
+/** One Streamable HTTP session: open POST answers by request id, and the optional GET stream for everything else. */
+export class StreamableSession implements HostedSession {
+  readonly transport = 'streamable-http';
+  readonly stats = newStats();
+  private standalone: { res: ServerResponse; write: (msg: JsonRpcMessage) => void } | undefined;
+  private readonly open = new Map<JsonRpcId, PostStream>();
+  private terminated = false;
+
+  constructor(readonly record: SessionRecord) {}
+
+  get isTerminated(): boolean {
+    return this.terminated;
+  }
+
+  /** Registers a POST's requests before they are handled (answers can come synchronously). */
+  track(res: ServerResponse, ids: JsonRpcId[], batch: boolean): void {
+    const stream = new PostStream(res, new Set(ids), batch, { 'mcp-session-id': this.record.id }, (s) => {
+      for (const id of ids) if (this.open.get(id) === s) this.open.delete(id);
+    });
+    for (const id of ids) this.open.set(id, stream);
+    res.on('close', () => {
+      for (const id of ids) if (this.open.get(id) === stream) this.open.delete(id);
+    });
+  }
+
+  deliver(msg: JsonRpcMessage, relatedId?: JsonRpcId): void {
+    if (msg.method === undefined) {
+      this.open.get(msg.id as JsonRpcId)?.respond(msg);
+      return;
+    }
+    const post = relatedId !== undefined ? this.open.get(relatedId) : undefined;
+    if (post) post.event(msg);
+    else this.standalone?.write(msg);
+  }
+
+  /** Attaches the GET stream; false when one is open already. */
+  openStandalone(res: ServerResponse): boolean {
+    if (this.standalone) return false;
+    const write = startSse(res, { 'mcp-session-id': this.record.id });
+    res.write(': connected\n\n');
+    const entry = { res, write };
+    this.standalone = entry;
+    res.on('close', () => {
+      if (this.standalone === entry) this.standalone = undefined;
+      this.stats.lastActivity = Date.now();
+    });
+    return true;
+  }
+
+  hasOpenStream(): boolean {
+    return this.standalone !== undefined;
+  }
+
+  terminate(): void {
+    if (this.terminated) return;
+    this.terminated = true;
+    this.standalone?.res.end();
+    this.standalone = undefined;
+    for (const stream of new Set(this.open.values())) stream.abort();
+    this.open.clear();
+  }
+}

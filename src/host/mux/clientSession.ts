@@ -1,0 +1,35 @@
+import type { InitializeParams, JsonRpcId, JsonRpcMessage } from '../backends/jsonRpc';
+
+/** What a session said of itself in initialize; persisted so a session can be recreated after a host restart. */
+export interface SessionRecord {
+  id: string;
+  /** The endpoint: a server name, or "" for the aggregate /mcp. */
+  endpoint: string;
+  /** The version the host answered with. */
+  protocolVersion: string;
+  /** The client's initialize params as sent. */
+  init: InitializeParams;
+  createdAt: number;
+  lastActivity: number;
+}
+
+/** Counters the mux keeps on each session, for status and the idle reaper. */
+export interface SessionStats {
+  callsServed: number;
+  inFlight: number;
+  lastActivity: number;
+}
+
+/**
+ * One MCP client session as the mux sees it, whatever carries it (Streamable HTTP, legacy SSE, the aggregate).
+ * deliver() sends a message to the client; relatedId names the client request it belongs to (its stream).
+ */
+export interface ClientSession {
+  readonly record: SessionRecord;
+  readonly stats: SessionStats;
+  deliver(msg: JsonRpcMessage, relatedId?: JsonRpcId): void;
+}
+
+export function newStats(now = Date.now()): SessionStats {
+  return { callsServed: 0, inFlight: 0, lastActivity: now };
+}

@@ -1,0 +1,143 @@
+import { Emitter } from '../../shared/emitter';
+import type { Backend } from '../backends/backend';
+import type { InitializeParams, InitializeResult, JsonRpcMessage } from '../backends/jsonRpc';
+import type { ClientSession } from './clientSession';
+import type { BackendSource, McpEndpoint } from './mcpEndpoint';
+import { Multiplexer, type MuxOptions } from './multiplexer';
+
+export interface PerSessionOptions extends Omit<MuxOptions, 'passthroughInit'> {
+  /** Starts a backend of the session's own, initialized with the client's own params. */
+  openBackend(init: InitializeParams, signal: AbortSignal): Promise<Backend>;
+  closeBackend(backend: Backend): Promise<void>;
+  /** Stop a session's backend after this long without a message (it starts again on the next one). */
+  idleTimeoutMs(): number | undefined;
+}
+
+/** One backend that belongs to one session: opened on demand with the client's initialize, closed when the session ends or idles. */
+class OwnBackend implements BackendSource {
+  private readonly onDidChangeEmitter = new Emitter<Backend | undefined>();
+  readonly onDidChange = this.onDidChangeEmitter.event;
+  current: Backend | undefined;
+  private opening: Promise<Backend> | undefined;
+  private abort = new AbortController();
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly init: InitializeParams,
+    private readonly options: PerSessionOptions,
+    private readonly busy: () => boolean,
+  ) {}
+
+  ready(): Promise<Backend> {
+    if (this.current) return Promise.resolve(this.current);
+    this.opening ??= this.options.openBackend(this.init, this.abort.signal).then(
+      (b) => {
+        this.opening = undefined;
+        this.current = b;
+        b.onDidExit(() => this.gone(b));
+        this.onDidChangeEmitter.fire(b);
+        return b;
+      },
+      (err: unknown) => {
+        this.opening = undefined;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
+  sessionsChanged(count: number): void {
+    if (count === 0) this.close();
+  }
+
+  /** A message came: the idle countdown starts again. */
+  touch(): void {
+    const idleMs = this.options.idleTimeoutMs();
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (!idleMs) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.busy()) return this.touch();
+      const b = this.current;
+      if (b) this.gone(b);
+      if (b) void this.options.closeBackend(b);
+    }, idleMs);
+    this.idleTimer.unref();
+  }
+
+  close(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.abort.abort();
+    this.abort = new AbortController();
+    const b = this.current;
+    if (b) this.gone(b);
+    if (b) void this.options.closeBackend(b);
+  }
+
+  private gone(b: Backend): void {
+    if (this.current !== b) return;
+    this.current = undefined;
+    this.onDidChangeEmitter.fire(undefined);
+  }
+}
+
+/** `sharing: "per-session"`: every session gets its own backend and its own mux; initialize passes through. */
+export class PerSessionEndpoint implements McpEndpoint {
+  private readonly onDidEndSessionEmitter = new Emitter<ClientSession>();
+  readonly onDidEndSession = this.onDidEndSessionEmitter.event;
+  private readonly muxes = new Map<ClientSession, { mux: Multiplexer; source: OwnBackend }>();
+  private disposed = false;
+
+  constructor(private readonly options: PerSessionOptions) {}
+
+  async open(session: ClientSession): Promise<InitializeResult> {
+    const source = new OwnBackend(session.record.init, this.options, () => session.stats.inFlight > 0);
+    const mux = new Multiplexer(source, { ...this.options, passthroughInit: true });
+    try {
+      const result = await mux.open(session);
+      this.muxes.set(session, { mux, source });
+      source.touch();
+      return result;
+    } catch (err) {
+      source.close();
+      mux.dispose();
+      throw err;
+    }
+  }
+
+  handle(session: ClientSession, msg: JsonRpcMessage): void {
+    const entry = this.muxes.get(session);
+    entry?.source.touch();
+    entry?.mux.handle(session, msg);
+  }
+
+  close(session: ClientSession): void {
+    const entry = this.muxes.get(session);
+    if (!entry) return;
+    this.muxes.delete(session);
+    entry.mux.close(session);
+    entry.mux.dispose();
+  }
+
+  /** The session's own process, for status. */
+  pidOf(session: ClientSession): number | null {
+    return this.muxes.get(session)?.source.current?.pid ?? null;
+  }
+
+  toolCount(): number | null {
+    for (const { mux } of this.muxes.values()) {
+      const n = mux.toolCount();
+      if (n !== null) return n;
+    }
+    return null;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const session of [...this.muxes.keys()]) {
+      this.close(session);
+      this.onDidEndSessionEmitter.fire(session);
+    }
+    this.onDidEndSessionEmitter.dispose();
+  }
+}

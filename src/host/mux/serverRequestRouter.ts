@@ -1,0 +1,79 @@
+import { RPC_INTERNAL_ERROR, RPC_METHOD_NOT_FOUND, errorResponse, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
+import type { ServerLog } from '../logs/serverLog';
+import type { ClientSession } from './clientSession';
+
+/** Server→client requests the host can route, by the client capability each needs. */
+const CAPABILITY_OF: Record<string, string> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+};
+
+interface Routed {
+  session: ClientSession;
+  backendId: JsonRpcId;
+}
+
+/**
+ * Server→client requests (sampling, elicitation) in a shared backend: each goes to the one session that has a
+ * request in flight and declared the capability, under a host id; when that is ambiguous it is refused with an error.
+ */
+export class ServerRequestRouter {
+  private readonly routed = new Map<string, Routed>();
+  private nextId = 1;
+
+  constructor(
+    private readonly server: string,
+    private readonly log: ServerLog,
+    private readonly toBackend: (msg: JsonRpcMessage) => void,
+  ) {}
+
+  route(msg: JsonRpcMessage, sessions: Iterable<ClientSession>, requestsOf: (s: ClientSession) => Map<JsonRpcId, number> | undefined): void {
+    const method = msg.method as string;
+    const backendId = msg.id as JsonRpcId;
+    const capability = CAPABILITY_OF[method];
+    if (!capability) return this.toBackend(errorResponse(backendId, RPC_METHOD_NOT_FOUND, `Method not found: ${method}`));
+    const candidates = [...sessions].filter((s) => s.stats.inFlight > 0 && s.record.init.capabilities?.[capability] !== undefined);
+    if (candidates.length !== 1) {
+      const why = candidates.length === 0 ? `no connected client that supports ${capability} has a request in flight` : `${candidates.length} clients could be asked, and a shared server cannot tell which one asked`;
+      this.log.line('host', `refused ${method}: ${why}. Set "sharing": "per-session" for "${this.server}" to give each client its own server`);
+      return this.toBackend(errorResponse(backendId, RPC_INTERNAL_ERROR, `${method} cannot be routed: ${why} (Shared MCP: use "sharing": "per-session" for this server)`));
+    }
+    const session = candidates[0];
+    const hostId = `shared-mcp-s${this.nextId++}`;
+    this.routed.set(hostId, { session, backendId });
+    const related = [...(requestsOf(session)?.keys() ?? [])].pop();
+    session.deliver({ ...msg, id: hostId }, related);
+  }
+
+  /** The client's answer to a routed request goes back under the server's own id; anything else is dropped. */
+  answer(session: ClientSession, msg: JsonRpcMessage): void {
+    const r = typeof msg.id === 'string' ? this.routed.get(msg.id) : undefined;
+    if (!r || r.session !== session) return;
+    this.routed.delete(msg.id as string);
+    this.toBackend({ ...msg, id: r.backendId });
+  }
+
+  /** The server gave up on a request it sent: tell the session it went to. */
+  cancelled(msg: JsonRpcMessage): void {
+    const requestId = msg.params?.requestId;
+    for (const [hostId, r] of this.routed) {
+      if (r.backendId !== requestId) continue;
+      this.routed.delete(hostId);
+      r.session.deliver({ ...msg, params: { ...msg.params, requestId: hostId } });
+      return;
+    }
+  }
+
+  /** The session is gone: the server's requests to it fail now instead of waiting for ever. */
+  dropSession(session: ClientSession): void {
+    for (const [hostId, r] of this.routed) {
+      if (r.session !== session) continue;
+      this.routed.delete(hostId);
+      this.toBackend(errorResponse(r.backendId, RPC_INTERNAL_ERROR, 'the client session ended'));
+    }
+  }
+
+  clear(): void {
+    this.routed.clear();
+  }
+}

@@ -632,6 +632,7 @@ async function stopSupergateway(g) {
 // The run.
 
 const results = {}; // workload key → { lanes: {lane: r}, idle: {...}, serverRss }
+const loadBefore = os.loadavg()[0];
 process.stderr.write(`muxBench: ${CALLS} sequential calls per lane (+${WARMUP} warm-up), ${CALLS * 4} calls with ${CONCURRENT} clients, ${IDLE_SESSIONS} idle sessions; lanes: ${LANES.join(', ')}\n`);
 
 let host = null;
@@ -709,7 +710,7 @@ Measured ${today()} by bench/muxBench.mjs: ${CALLS.toLocaleString('en-US')} sequ
 - **supergateway**: \`supergateway --stdio "<server>" --outputTransport streamableHttp --stateful --logLevel none\`, endpoint \`/mcp\`, the same lean client. \`--logLevel none\` because by default it logs every message; stateful supergateway spawns **one server process per session**, so its ${CONCURRENT} clients also get ${CONCURRENT} server processes.
 - *added p50* is the lane's p50 minus direct stdio's p50; *8-client ratio* is the lane's ${CONCURRENT}-client calls/s ÷ direct stdio's. *CPU/call* is the bridge process's own utime+stime (\`/proc/<pid>/stat\`) over the sequential run / over the ${CONCURRENT}-client run, divided by the calls made; the servers' CPU is not in it.
 - *RSS*: the bridge process's VmRSS after the lanes ran (their sessions closed with DELETE), and the increase per session after opening ${IDLE_SESSIONS} idle sessions (initialize + initialized, then nothing). For direct stdio the "per session" cost is a whole server process.
-- The benchmark's clients run in one Node process on the same ${os.cpus().length} cores as the bridges and servers.
+- The benchmark's clients run in one Node process on the same ${os.cpus().length} cores as the bridges and servers. The 1-minute load average was ${loadBefore.toFixed(2)} when the benchmark started (other work on the machine skews every lane).
 `;
 
 for (const w of WORKLOADS) {

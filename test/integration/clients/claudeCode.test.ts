@@ -1,8 +1,12 @@
-// Acceptance with a real third-party client: Claude Code's `claude mcp list` connects to a shared server.
-// The client lives in its own npm folder, test/clients (install: npm ci --prefix test/clients).
+// Acceptance with a real third-party client: Claude Code (`claude mcp list`, and `claude -p` calling a tool)
+// connects to a shared server's endpoint with the home's token, offline, under a temp HOME.
+// The client lives in its own npm folder, test/clients (install: npm ci --prefix test/clients); when it is
+// missing the suite fails with that command rather than skipping.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, promises as fs } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ROOT, TestHome, fixture } from '../../helpers/hostHarness';
 
@@ -34,8 +38,8 @@ function assertClaudeInstalled(): void {
 
 /**
  * The environment Claude Code runs in: the test home's (HOME, CLAUDE_CONFIG_DIR under a temp folder),
- * caches under that fake HOME too, no network beyond loopback, and nothing inherited from a Claude Code
- * session the tests may have been started from.
+ * caches and temp files (`claude -p` makes $TMPDIR/claude-<uid>, $TMPDIR/cc-socks) under that fake HOME too,
+ * no network beyond loopback, and nothing inherited from a Claude Code session the tests may run inside.
  */
 function claudeEnv(t: TestHome): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -50,6 +54,7 @@ function claudeEnv(t: TestHome): NodeJS.ProcessEnv {
     XDG_CACHE_HOME: path.join(userHome, '.cache'),
     XDG_DATA_HOME: path.join(userHome, '.local', 'share'),
     XDG_STATE_HOME: path.join(userHome, '.local', 'state'),
+    TMPDIR: path.join(userHome, 'tmp'),
     DISABLE_AUTOUPDATER: '1',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     NO_PROXY: noProxy,
@@ -97,6 +102,80 @@ async function claudeMcpLogs(env: NodeJS.ProcessEnv): Promise<string> {
   return out.join('\n') || '(no MCP log from Claude Code)';
 }
 
+interface FakeModel {
+  url: string;
+  /** Per request: the tool names in `tools`, and whether the request names the MCP tool anywhere. */
+  requests: Array<{ tools: string[]; mentionsTool: boolean }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A stand-in for the Anthropic Messages API on loopback, so `claude -p` runs offline and without an account:
+ * when a request names the MCP tool it asks for one call of it, and once it has the tool's result it answers
+ * `tool said: <result>`. (Claude Code 2.1 defers MCP tools: they are listed by name for ToolSearch rather
+ * than in `tools`, and a direct call of a listed name works.)
+ */
+async function startFakeModel(tool: string, input: Record<string, unknown>): Promise<FakeModel> {
+  interface Block {
+    type: string;
+    content?: string | Array<{ type: string; text?: string }>;
+  }
+  const requests: FakeModel['requests'] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `fake model: no ${req.url}` } }));
+        return;
+      }
+      const request = JSON.parse(body) as { tools?: Array<{ name: string }>; messages: Array<{ content: string | Block[] }> };
+      requests.push({ tools: (request.tools ?? []).map((x) => x.name), mentionsTool: body.includes(tool) });
+      const last = request.messages[request.messages.length - 1];
+      const result = Array.isArray(last.content) ? last.content.find((b) => b.type === 'tool_result') : undefined;
+      let blocks: Array<Record<string, unknown>>;
+      let stop: string;
+      if (result) {
+        const text = typeof result.content === 'string' ? result.content : (result.content ?? []).map((c) => c.text ?? '').join('');
+        blocks = [{ type: 'text', text: `tool said: ${text}` }];
+        stop = 'end_turn';
+      } else if (requests[requests.length - 1].mentionsTool) {
+        blocks = [{ type: 'tool_use', id: 'toolu_shared_mcp_1', name: tool, input }];
+        stop = 'tool_use';
+      } else {
+        blocks = [{ type: 'text', text: 'ok' }];
+        stop = 'end_turn';
+      }
+      const events: Array<Record<string, unknown>> = [
+        { type: 'message_start', message: { id: `msg_${requests.length}`, type: 'message', role: 'assistant', model: 'fake-model', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } },
+      ];
+      blocks.forEach((b, index) => {
+        if (b.type === 'text') {
+          events.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+          events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: b.text } });
+        } else {
+          events.push({ type: 'content_block_start', index, content_block: { ...b, input: {} } });
+          events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(b.input) } });
+        }
+        events.push({ type: 'content_block_stop', index });
+      });
+      events.push({ type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: 1 } });
+      events.push({ type: 'message_stop' });
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const e of events) res.write(`event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 describe('Claude Code as an MCP client (test/clients)', function () {
   this.timeout(180_000);
   let t: TestHome | undefined;
@@ -107,9 +186,9 @@ describe('Claude Code as an MCP client (test/clients)', function () {
   const children: ChildProcess[] = [];
 
   /** Runs claude in its own process group (killed in teardown), from a folder inside the temp home. */
-  function claude(args: string[], timeoutMs = 90_000): Promise<ClaudeResult> {
+  function claude(args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<ClaudeResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(CLAUDE, args, { env, cwd: project, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(CLAUDE, args, { env: { ...env, ...extraEnv }, cwd: project, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       let stdout = '';
       let stderr = '';
@@ -155,6 +234,7 @@ describe('Claude Code as an MCP client (test/clients)', function () {
     env = claudeEnv(t);
     project = path.join(env.HOME as string, 'project');
     await fs.mkdir(project, { recursive: true });
+    await fs.mkdir(env.TMPDIR as string, { recursive: true });
   });
 
   afterEach(() => {
@@ -178,6 +258,24 @@ describe('Claude Code as an MCP client (test/clients)', function () {
     const { line, why } = await mcpListLine('echo');
     assert.match(line, new RegExp(`^echo: ${url.replace(/[.]/g, '\\.')} \\(HTTP\\) - ✘ Failed to connect\\b`), why);
     assert.match(line, /HTTP 401/, why);
+  });
+
+  it('claude -p calls the shared server\'s tool (a fake model on loopback asks for the call)', async () => {
+    await writeClaudeConfig(env, { echo: { type: 'http', url, headers: { Authorization: `Bearer ${token}` } } });
+    const model = await startFakeModel('mcp__echo__echo', { text: 'hello through Shared MCP' });
+    try {
+      await fs.rm(claudeLogRoot(env), { recursive: true, force: true });
+      const r = await claude(['-p', 'Call the echo tool.', '--allowedTools', 'mcp__echo__echo'], {
+        ANTHROPIC_BASE_URL: model.url,
+        ANTHROPIC_API_KEY: 'sk-ant-fake-key-for-tests',
+      });
+      const why = `claude -p exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nrequests to the model: ${JSON.stringify(model.requests)}\nClaude Code's MCP log:\n${await claudeMcpLogs(env)}\n`;
+      assert.ok(model.requests.some((x) => x.mentionsTool), `no request to the model named mcp__echo__echo\n${why}`);
+      assert.equal(r.stdout.trim(), 'tool said: hello through Shared MCP', why);
+      assert.equal(r.code, 0, why);
+    } finally {
+      await model.close();
+    }
   });
 });
 

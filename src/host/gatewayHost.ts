@@ -16,6 +16,7 @@ import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
 import { LegacySseServer } from './http/legacySse';
 import { listenOnFreePort } from './http/listen';
 import { handleMcp, parseMcpPath } from './http/mcpRouter';
+import { AggregateEndpoint } from './mux/aggregateEndpoint';
 import { sessionStatus } from './mux/sessionStatus';
 import { SessionManager, type HostedSession } from './mux/sessionManager';
 import { SessionStore } from './mux/sessionStore';
@@ -63,6 +64,7 @@ export class GatewayHost {
   private claimed = false;
   private readyPromise: Promise<void> = Promise.resolve();
   private readonly servers: ServerSet;
+  private readonly aggregate: AggregateEndpoint;
   private readonly sessionStore: SessionStore;
   private readonly sessions: SessionManager;
   private readonly legacy: LegacySseServer;
@@ -88,10 +90,11 @@ export class GatewayHost {
       endpoint: (name) => `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`,
       onDidRemoveServer: (name) => this.sessions.forgetEndpoint(name),
     });
+    this.aggregate = new AggregateEndpoint(() => this.servers.endpoints().map((e) => ({ name: e.name, state: e.supervisor.state, endpoint: e.endpoint })));
     this.sessionStore = new SessionStore(paths.sessions);
     this.sessions = new SessionManager({
       store: this.sessionStore,
-      endpoint: (name) => this.servers.endpoint(name),
+      endpoint: (name) => (name === '' ? this.aggregate : this.servers.endpoint(name)),
       maxSessions: () => this.config?.settings.maxSessions ?? DEFAULT_MAX_SESSIONS,
       idleTimeoutMs: () => this.config?.settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
       log: (m) => log.info(m),
@@ -192,6 +195,7 @@ export class GatewayHost {
         configWarnings: this.config?.warnings ?? [],
       },
       servers,
+      aggregate: { endpoint: `http://${BIND_ADDRESS}:${this.port}/mcp`, sessions: (byEndpoint.get('') ?? []).map((session) => sessionStatus(session as HostedSession, this.aggregate)) },
     };
   }
 
@@ -228,6 +232,7 @@ export class GatewayHost {
       this.log.info(`shutting down: ${reason}`);
       this.emit({ type: 'host-stopping', at: new Date().toISOString() });
       this.configWatch?.dispose();
+      this.aggregate.dispose();
       await this.servers.close();
       this.legacy.close();
       await this.sessions.close();
@@ -296,7 +301,7 @@ export class GatewayHost {
           sessions: this.sessions,
           legacy: this.legacy,
           maxMessageBytes: () => this.maxMessageBytes(),
-          hasEndpoint: (name) => this.servers.endpoint(name) !== undefined,
+          hasEndpoint: (name) => name === '' || this.servers.endpoint(name) !== undefined,
         });
       }
       throw new SharedMcpError('NOT_FOUND', `not found: ${url.pathname}`);

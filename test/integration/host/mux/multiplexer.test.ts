@@ -163,7 +163,7 @@ describe('multiplexer: many SDK clients share one backend process', function () 
     const seen = JSON.parse(await call(a, 'seen')) as Record<string, number>;
     assert.ok(seen['tools/call'] > 0);
     const st = await t.server('proto');
-    assert.equal(st.tools, 15, 'status counts the tools clients see');
+    assert.equal(st.tools, 16, 'status counts the tools clients see');
   });
 
   it('lists sessions in status with client name, version and calls served', async () => {

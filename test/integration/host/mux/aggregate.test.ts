@@ -1,0 +1,72 @@
+import { strict as assert } from 'node:assert';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { TestHome, fixture } from '../../../helpers/hostHarness';
+import { connect, textOf } from '../../../helpers/mcpClients';
+
+describe('the aggregate endpoint /mcp', function () {
+  let t: TestHome;
+  const clients: Client[] = [];
+  before(async () => {
+    t = await TestHome.create({
+      proto: fixture('protocolServer.js', { env: { PROTOCOL_TOOL_PAGES: '3' }, tools: { disabled: ['crash'] } }),
+      'my.echo': fixture('fixtureServer.js'),
+      off: fixture('fixtureServer.js', { disabled: true }),
+    });
+    await t.cli(['up']);
+    await t.waitFor((s) => s.servers.filter((x) => x.state === 'running').length === 2, 30_000, 'both servers running');
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
+  });
+  after(async () => {
+    await t.dispose();
+  });
+
+  it('lists every server’s tools under <server>__<name>, page by page, and routes calls to the right server', async () => {
+    const { client } = await connect(t, '', { name: 'agg' });
+    clients.push(client);
+    assert.equal(client.getServerVersion()?.name, 'shared-mcp');
+    const names: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {});
+      names.push(...page.tools.map((x) => x.name));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    assert.ok(pages >= 4, `walked the pages of both servers (${pages})`);
+    assert.ok(names.includes('proto__echo') && names.includes('proto__slow'));
+    assert.ok(!names.includes('proto__crash'), 'the tools filter applies');
+    const echo = names.find((n) => n.startsWith('my_echo__echo_'));
+    assert.ok(echo, `a server name with a dot is made safe and hashed: ${names.join(', ')}`);
+    for (const n of names) assert.match(n, /^[A-Za-z0-9_-]{1,47}$/);
+    assert.equal(textOf(await client.callTool({ name: 'proto__echo', arguments: { text: 'to proto' } })), 'to proto');
+    assert.equal(textOf(await client.callTool({ name: echo, arguments: { text: 'to echo' } })), 'to echo');
+    await assert.rejects(client.callTool({ name: 'proto__crash' }), /not found/);
+    const progress: string[] = [];
+    await client.callTool({ name: 'proto__slow', arguments: { tag: 'agg', steps: 2, ms: 10 } }, undefined, { onprogress: (p) => void progress.push(String(p.message)) });
+    assert.deepEqual(progress, ['agg step 1', 'agg step 2']);
+  });
+
+  it('routes resources and prompts, and sends one list_changed for a burst of changes', async () => {
+    const { client } = await connect(t, '', { name: 'agg2' });
+    clients.push(client);
+    const resources = await client.listResources();
+    assert.deepEqual(resources.resources.map((r) => r.uri), ['fixture://a']);
+    const read = await client.readResource({ uri: 'fixture://a' });
+    assert.equal((read.contents[0] as { text: string }).text, 'content of fixture://a');
+    const prompts = await client.listPrompts();
+    assert.deepEqual(prompts.prompts.map((p) => p.name), ['proto__greet']);
+    const got = await client.getPrompt({ name: 'proto__greet' });
+    assert.match(JSON.stringify(got.messages), /hello from greet/);
+    let changes = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => void changes++);
+    await client.callTool({ name: 'proto__changed' });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(changes, 1);
+    const st = await t.status();
+    assert.equal(st.aggregate?.sessions.find((s) => s.client?.name === 'agg2')?.client?.version, '1.2.3');
+  });
+});

@@ -72,11 +72,12 @@ describe('shared-mcp CLI', function () {
 
     it('status --json has the documented, stable shape', async () => {
       const st = await t.status();
-      assert.deepEqual(Object.keys(st), ['schemaVersion', 'host', 'servers']);
+      assert.deepEqual(Object.keys(st), ['schemaVersion', 'host', 'servers', 'aggregate']);
+      assert.deepEqual(Object.keys(st.aggregate ?? {}), ['endpoint', 'sessions']);
       assert.deepEqual(Object.keys(st.host ?? {}).sort(), ['configError', 'configPath', 'configWarnings', 'home', 'pid', 'port', 'rssBytes', 'startedAt', 'uptimeMs', 'version'].sort());
       assert.deepEqual(
         Object.keys(st.servers[0]).sort(),
-        ['autoStart', 'endpoint', 'lastError', 'name', 'pid', 'restarts', 'rssBytes', 'serverInfo', 'sharing', 'startedAt', 'state', 'transport', 'uptimeMs'].sort(),
+        ['autoStart', 'endpoint', 'lastError', 'name', 'pid', 'restarts', 'rssBytes', 'serverInfo', 'sessions', 'sharing', 'startedAt', 'state', 'tools', 'transport', 'uptimeMs'].sort(),
       );
     });
 

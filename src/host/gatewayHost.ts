@@ -13,14 +13,9 @@ import { VERSION } from '../shared/version';
 import { watchFile } from './configWatcher';
 import { handleControl } from './http/controlApi';
 import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
-import { LegacySseServer } from './http/legacySse';
 import { listenOnFreePort } from './http/listen';
-import { handleMcp, parseMcpPath } from './http/mcpRouter';
-import { AggregateEndpoint } from './mux/aggregateEndpoint';
-import { sessionStatus } from './mux/sessionStatus';
-import { SessionManager, type HostedSession } from './mux/sessionManager';
-import { SessionStore } from './mux/sessionStore';
 import { HostLogger } from './logs/hostLogger';
+import { McpService } from './mcpService';
 import { RotatingFile } from './logs/rotatingFile';
 import { ServerSet } from './serverSet';
 import { captureShellEnv } from './shellEnv';
@@ -64,11 +59,7 @@ export class GatewayHost {
   private claimed = false;
   private readyPromise: Promise<void> = Promise.resolve();
   private readonly servers: ServerSet;
-  private readonly aggregate: AggregateEndpoint;
-  private readonly sessionStore: SessionStore;
-  private readonly sessions: SessionManager;
-  private readonly legacy: LegacySseServer;
-  private clientToken = '';
+  private readonly mcp: McpService;
   private readonly server: http.Server;
 
   private constructor(
@@ -88,18 +79,17 @@ export class GatewayHost {
       stopGraceMs: () => this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
       maxMessageBytes: () => this.maxMessageBytes(),
       endpoint: (name) => `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`,
-      onDidRemoveServer: (name) => this.sessions.forgetEndpoint(name),
+      onDidRemoveServer: (name) => this.mcp.forgetServer(name),
     });
-    this.aggregate = new AggregateEndpoint(() => this.servers.endpoints().map((e) => ({ name: e.name, state: e.supervisor.state, endpoint: e.endpoint })));
-    this.sessionStore = new SessionStore(paths.sessions);
-    this.sessions = new SessionManager({
-      store: this.sessionStore,
-      endpoint: (name) => (name === '' ? this.aggregate : this.servers.endpoint(name)),
+    this.mcp = new McpService({
+      servers: this.servers,
+      tokenFile: paths.token,
+      sessionsFile: paths.sessions,
+      maxMessageBytes: () => this.maxMessageBytes(),
       maxSessions: () => this.config?.settings.maxSessions ?? DEFAULT_MAX_SESSIONS,
-      idleTimeoutMs: () => this.config?.settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      sessionIdleTimeoutMs: () => this.config?.settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
       log: (m) => log.info(m),
     });
-    this.legacy = new LegacySseServer(this.sessions, () => this.maxMessageBytes());
     this.disposables.push(
       this.servers.onDidChangeState((c) => {
         this.log.info(`${c.server}: ${c.previous} → ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
@@ -135,9 +125,7 @@ export class GatewayHost {
   private async boot(): Promise<void> {
     this.log.info(`host ${VERSION} starting: pid ${process.pid}, home ${this.paths.home}`);
     await ensureFile(this.paths.token, `${randomBytes(32).toString('hex')}\n`);
-    this.clientToken = (await fs.readFile(this.paths.token, 'utf8')).trim();
-    if (this.clientToken === '') throw new SharedMcpError('CONFIG_INVALID', `${this.paths.token} is empty: delete it and the host makes a new token`);
-    await this.sessionStore.load();
+    await this.mcp.load();
     if (this.options.configPath === undefined) await ensureFile(this.paths.config, STARTER_CONFIG);
     try {
       this.config = await loadConfig(this.configPath);
@@ -177,9 +165,8 @@ export class GatewayHost {
   }
 
   async status(): Promise<HostStatus> {
-    const byEndpoint = this.sessions.byEndpoint();
     const servers = await this.servers.status();
-    for (const s of servers) s.sessions = (byEndpoint.get(s.name) ?? []).map((session) => sessionStatus(session as HostedSession, this.servers.endpoint(s.name)));
+    const aggregateSessions = this.mcp.addSessions(servers);
     return {
       schemaVersion: STATUS_SCHEMA_VERSION,
       host: {
@@ -195,7 +182,7 @@ export class GatewayHost {
         configWarnings: this.config?.warnings ?? [],
       },
       servers,
-      aggregate: { endpoint: `http://${BIND_ADDRESS}:${this.port}/mcp`, sessions: (byEndpoint.get('') ?? []).map((session) => sessionStatus(session as HostedSession, this.aggregate)) },
+      aggregate: { endpoint: `http://${BIND_ADDRESS}:${this.port}/mcp`, sessions: aggregateSessions },
     };
   }
 
@@ -232,10 +219,8 @@ export class GatewayHost {
       this.log.info(`shutting down: ${reason}`);
       this.emit({ type: 'host-stopping', at: new Date().toISOString() });
       this.configWatch?.dispose();
-      this.aggregate.dispose();
       await this.servers.close();
-      this.legacy.close();
-      await this.sessions.close();
+      await this.mcp.close();
       for (const d of this.disposables.splice(0)) d.dispose();
       await new Promise<void>((resolve) => {
         this.server.close(() => resolve());
@@ -294,16 +279,7 @@ export class GatewayHost {
           onDidEmit: this.onDidEmit,
         });
       }
-      const route = parseMcpPath(url.pathname);
-      if (route) {
-        return await handleMcp(req, res, url, route, {
-          clientToken: this.clientToken,
-          sessions: this.sessions,
-          legacy: this.legacy,
-          maxMessageBytes: () => this.maxMessageBytes(),
-          hasEndpoint: (name) => name === '' || this.servers.endpoint(name) !== undefined,
-        });
-      }
+      if (await this.mcp.handle(req, res, url)) return;
       throw new SharedMcpError('NOT_FOUND', `not found: ${url.pathname}`);
     } catch (err) {
       sendError(res, err);

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import type { SessionManager } from '../mux/sessionManager';
-import { bearerMatches } from './httpUtils';
+import { bearerDigestMatches } from './httpUtils';
 import type { LegacySseServer } from './legacySse';
 import { sendRpcError } from './mcpHttp';
 import { handleStreamableHttp } from './streamableHttp';
 
 export interface McpRouterDeps {
-  /** The client bearer token (home/token). */
-  clientToken: string;
+  /** SHA-256 of the client bearer token (home/token). */
+  tokenDigest: Buffer;
   sessions: SessionManager;
   legacy: LegacySseServer;
   maxMessageBytes(): number;
@@ -31,7 +31,7 @@ export function parseMcpPath(pathname: string): { kind: 'mcp' | 'sse' | 'message
 
 /** Serves an MCP request: bearer token first (401), then the endpoint (404), then its transport. */
 export async function handleMcp(req: IncomingMessage, res: ServerResponse, url: URL, route: NonNullable<ReturnType<typeof parseMcpPath>>, deps: McpRouterDeps): Promise<void> {
-  if (!bearerMatches(req, deps.clientToken)) {
+  if (!bearerDigestMatches(req, deps.tokenDigest)) {
     return sendRpcError(res, new SharedMcpError('UNAUTHORIZED', 'Unauthorized: send Authorization: Bearer <token from the Shared MCP home>'), null, { 'www-authenticate': 'Bearer realm="shared-mcp"' });
   }
   if (!deps.hasEndpoint(route.endpoint)) {

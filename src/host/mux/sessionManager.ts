@@ -150,6 +150,7 @@ export class SessionManager {
           const l = this.live.get(s.record.id);
           if (l?.endpoint !== endpoint) return;
           this.live.delete(s.record.id);
+          l.session.record.lastActivity = l.session.stats.lastActivity;
           l.session.terminate();
         }),
       );

@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { SharedMcpError } from '../shared/errors';
+import type { ServerStatus, SessionStatus } from '../shared/controlTypes';
+import { LegacySseServer } from './http/legacySse';
+import { handleMcp, parseMcpPath } from './http/mcpRouter';
+import { AggregateEndpoint } from './mux/aggregateEndpoint';
+import { SessionManager, type HostedSession } from './mux/sessionManager';
+import { sessionStatus } from './mux/sessionStatus';
+import { SessionStore } from './mux/sessionStore';
+import type { ServerSet } from './serverSet';
+
+export interface McpServiceOptions {
+  servers: ServerSet;
+  tokenFile: string;
+  sessionsFile: string;
+  maxMessageBytes(): number;
+  maxSessions(): number;
+  sessionIdleTimeoutMs(): number;
+  log(message: string): void;
+}
+
+/** Everything MCP clients reach: the endpoints, their sessions (live and persisted), and the bearer token check. */
+export class McpService {
+  private readonly aggregate: AggregateEndpoint;
+  private readonly store: SessionStore;
+  readonly sessions: SessionManager;
+  private readonly legacy: LegacySseServer;
+  private tokenDigest = Buffer.alloc(0);
+
+  constructor(private readonly options: McpServiceOptions) {
+    const { servers } = options;
+    this.aggregate = new AggregateEndpoint(() => servers.endpoints().map((e) => ({ name: e.name, state: e.supervisor.state, endpoint: e.endpoint })));
+    this.store = new SessionStore(options.sessionsFile);
+    this.sessions = new SessionManager({
+      store: this.store,
+      endpoint: (name) => (name === '' ? this.aggregate : servers.endpoint(name)),
+      maxSessions: options.maxSessions,
+      idleTimeoutMs: options.sessionIdleTimeoutMs,
+      log: options.log,
+    });
+    this.legacy = new LegacySseServer(this.sessions, options.maxMessageBytes);
+  }
+
+  /** Reads the client token and the persisted sessions; the token file must exist. */
+  async load(): Promise<void> {
+    const token = (await fs.readFile(this.options.tokenFile, 'utf8')).trim();
+    if (token === '') throw new SharedMcpError('CONFIG_INVALID', `${this.options.tokenFile} is empty: delete it and the host makes a new token`);
+    this.tokenDigest = createHash('sha256').update(token).digest();
+    await this.store.load();
+  }
+
+  /** Serves the request when its path is an MCP endpoint; false for any other path. */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const route = parseMcpPath(url.pathname);
+    if (!route) return false;
+    await handleMcp(req, res, url, route, {
+      tokenDigest: this.tokenDigest,
+      sessions: this.sessions,
+      legacy: this.legacy,
+      maxMessageBytes: this.options.maxMessageBytes,
+      hasEndpoint: (name) => name === '' || this.options.servers.endpoint(name) !== undefined,
+    });
+    return true;
+  }
+
+  /** Fills each server's sessions into its status; returns the aggregate's. */
+  addSessions(servers: ServerStatus[]): SessionStatus[] {
+    const byEndpoint = this.sessions.byEndpoint();
+    for (const s of servers) s.sessions = (byEndpoint.get(s.name) ?? []).map((session) => sessionStatus(session as HostedSession, this.options.servers.endpoint(s.name)));
+    return (byEndpoint.get('') ?? []).map((session) => sessionStatus(session as HostedSession, this.aggregate));
+  }
+
+  /** A server left the config: its sessions will not come back. */
+  forgetServer(name: string): void {
+    this.sessions.forgetEndpoint(name);
+  }
+
+  /** Ends every stream and session (kept on disk for the next host); idempotent. */
+  async close(): Promise<void> {
+    this.aggregate.dispose();
+    this.legacy.close();
+    await this.sessions.close();
+  }
+}

@@ -13,10 +13,13 @@
 // the bridge process's CPU time per call, and its RSS idle and with 100 idle sessions.
 // Writes its section of bench/RESULTS.md (`<!-- bench:mux -->`).
 //
-// Environment: BENCH_CALLS (sequential calls per lane, default 2000; the 8-client run makes
-// 4 × that), BENCH_WARMUP (calls before measuring, default 1000 or half of BENCH_CALLS), BENCH_IDLE_SESSIONS (default 100),
-// BENCH_LANES (comma list of direct,host-lean,host-sdk,supergateway; a partial run prints its
-// tables but does not touch RESULTS.md).
+// Each lane opens its 1 + 8 clients once and warms them up; then the lanes take turns in rounds,
+// so that a slow patch of the machine is spread over all of them.
+//
+// Environment: BENCH_CALLS (sequential calls per lane, default 2000; the 8 clients make 4 × that
+// between them), BENCH_WARMUP (calls before measuring, default 1000 or half of BENCH_CALLS),
+// BENCH_ROUNDS (default 4), BENCH_IDLE_SESSIONS (default 100), BENCH_LANES (a comma list of
+// direct,host-lean,host-sdk,supergateway; a partial run prints its tables but leaves RESULTS.md).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
@@ -33,6 +36,7 @@ const CALLS = intEnv('BENCH_CALLS', 2000);
 const WARMUP = intEnv('BENCH_WARMUP', Math.min(1000, Math.max(100, Math.ceil(CALLS / 2))));
 const IDLE_SESSIONS = intEnv('BENCH_IDLE_SESSIONS', 100);
 const CONCURRENT = 8;
+const ROUNDS = Math.min(intEnv('BENCH_ROUNDS', 4), CALLS);
 const ALL_LANES = ['direct', 'host-lean', 'host-sdk', 'supergateway'];
 const LANES = process.env.BENCH_LANES ? process.env.BENCH_LANES.split(',').map((s) => s.trim()).filter(Boolean) : ALL_LANES;
 const FULL_RUN = ALL_LANES.every((l) => LANES.includes(l));
@@ -469,52 +473,57 @@ function percentile(sorted, p) {
 }
 
 /**
- * open(i) → an initialized client (i = 0..7). bridgePid: the process whose CPU is counted.
- * Returns latency percentiles, calls/s with 1 and 8 clients and CPU ms per call of bridgePid.
+ * A lane under measurement: open(i) → an initialized client; bridgePid: the process whose CPU is
+ * counted (none for direct stdio). Its 1 + CONCURRENT clients stay open across rounds.
  */
-async function measureLane({ label, open, bridgePid }) {
-  process.stderr.write(`  ${label}: sequential…`);
-  const c = await open(0);
-  for (let i = 0; i < WARMUP; i++) await c.call();
-  const lat = new Float64Array(CALLS);
-  const cpu0 = bridgePid ? cpuMs(bridgePid) : 0;
-  const t0 = now();
-  for (let i = 0; i < CALLS; i++) {
-    const t = now();
-    await c.call();
-    lat[i] = now() - t;
-  }
-  const seqMs = now() - t0;
-  const cpuSeq = bridgePid ? (cpuMs(bridgePid) - cpu0) / CALLS : null;
-  await c.close();
-  lat.sort();
-
-  process.stderr.write(` ${CONCURRENT} clients…`);
-  const clients = [];
-  for (let i = 0; i < CONCURRENT; i++) clients.push(await open(i));
-  await Promise.all(clients.map(async (cl) => {
+async function openLane({ label, open, bridgePid }) {
+  const seq = await open(0);
+  const par = [];
+  for (let i = 1; i <= CONCURRENT; i++) par.push(await open(i));
+  for (let i = 0; i < WARMUP; i++) await seq.call();
+  await Promise.all(par.map(async (cl) => {
     for (let i = 0; i < Math.ceil(WARMUP / CONCURRENT); i++) await cl.call();
   }));
-  const total = CALLS * 4;
-  let left = total;
-  const cpu1 = bridgePid ? cpuMs(bridgePid) : 0;
-  const t1 = now();
-  await Promise.all(clients.map(async (cl) => {
+  return { label, bridgePid, seq, par, lat: [], seqMs: 0, seqCalls: 0, seqCpu: 0, parMs: 0, parCalls: 0, parCpu: 0 };
+}
+
+/** One round: `seqCalls` sequential calls on one client, then `parCalls` shared by CONCURRENT clients. */
+async function laneRound(l, seqCalls, parCalls) {
+  const cpu = () => (l.bridgePid ? cpuMs(l.bridgePid) : 0);
+  let c0 = cpu();
+  let t0 = now();
+  for (let i = 0; i < seqCalls; i++) {
+    const t = now();
+    await l.seq.call();
+    l.lat.push(now() - t);
+  }
+  l.seqMs += now() - t0;
+  l.seqCpu += cpu() - c0;
+  l.seqCalls += seqCalls;
+  let left = parCalls;
+  c0 = cpu();
+  t0 = now();
+  await Promise.all(l.par.map(async (cl) => {
     while (left-- > 0) await cl.call();
   }));
-  const parMs = now() - t1;
-  const cpuPar = bridgePid ? (cpuMs(bridgePid) - cpu1) / total : null;
-  for (const cl of clients) await cl.close();
+  l.parMs += now() - t0;
+  l.parCpu += cpu() - c0;
+  l.parCalls += parCalls;
+}
+
+async function closeLane(l) {
+  for (const cl of [l.seq, ...l.par]) await cl.close();
+  const lat = Float64Array.from(l.lat).sort();
   const r = {
-    label,
+    label: l.label,
     p50: percentile(lat, 0.5),
     p99: percentile(lat, 0.99),
-    tput1: (CALLS * 1000) / seqMs,
-    tput8: (total * 1000) / parMs,
-    cpuSeq,
-    cpuPar,
+    tput1: (l.seqCalls * 1000) / l.seqMs,
+    tput8: (l.parCalls * 1000) / l.parMs,
+    cpuSeq: l.bridgePid ? l.seqCpu / l.seqCalls : null,
+    cpuPar: l.bridgePid ? l.parCpu / l.parCalls : null,
   };
-  process.stderr.write(` p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, ${r.tput1.toFixed(0)} / ${r.tput8.toFixed(0)} calls/s${bridgePid ? `, CPU ${cpuSeq.toFixed(3)} / ${cpuPar.toFixed(3)} ms/call` : ''}\n`);
+  process.stderr.write(`  ${r.label}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, ${r.tput1.toFixed(0)} / ${r.tput8.toFixed(0)} calls/s${l.bridgePid ? `, CPU ${r.cpuSeq.toFixed(3)} / ${r.cpuPar.toFixed(3)} ms/call` : ''}\n`);
   return r;
 }
 
@@ -657,10 +666,9 @@ const busyBefore = await (async () => {
   return 1 - (b.idle - a.idle) / (b.total - a.total || 1);
 })();
 if (busyBefore > 0.1) process.stderr.write(`muxBench: warning: the CPUs were ${(busyBefore * 100).toFixed(0)} % busy with other work before the start; that skews the numbers\n`);
-process.stderr.write(`muxBench: ${CALLS} sequential calls per lane (+${WARMUP} warm-up), ${CALLS * 4} calls with ${CONCURRENT} clients, ${IDLE_SESSIONS} idle sessions; lanes: ${LANES.join(', ')}\n`);
+process.stderr.write(`muxBench: per lane ${WARMUP} warm-up calls, then in ${ROUNDS} rounds ${CALLS} sequential calls and ${CALLS * 4} calls by ${CONCURRENT} clients; ${IDLE_SESSIONS} idle sessions; lanes: ${LANES.join(', ')}\n`);
 
 let host = null;
-let hostIdle = null;
 try {
   if (hostLanes) {
     process.stderr.write('starting our host…\n');
@@ -669,26 +677,37 @@ try {
   for (const w of WORKLOADS) {
     process.stderr.write(`${w.title}\n`);
     const res = (results[w.key] = { lanes: {}, idle: {} });
-    if (LANES.includes('direct')) {
-      res.lanes.direct = await measureLane({ label: 'direct stdio', open: () => new StdioClient(w).initialize() });
-      const probe = await new StdioClient(w).initialize();
-      for (let i = 0; i < 50; i++) await probe.call();
-      res.serverRss = rssBytes(probe.pid);
-      await probe.close();
-    }
-    if (LANES.includes('host-lean')) {
-      res.lanes['host-lean'] = await measureLane({ label: 'host, lean client', open: (i) => new LeanClient(host.url(w), host.token, w, `host lean client ${i}`).initialize(), bridgePid: host.pid });
-    }
-    if (LANES.includes('host-sdk')) {
-      res.lanes['host-sdk'] = await measureLane({ label: 'host, SDK client', open: (i) => new SdkClient(host.url(w), host.token, w, `host SDK client ${i}`).initialize(), bridgePid: host.pid });
-    }
-    if (LANES.includes('supergateway')) {
-      const g = await startSupergateway(w);
-      try {
-        res.lanes.supergateway = await measureLane({ label: 'supergateway', open: (i) => new LeanClient(g.url, null, w, `supergateway client ${i}`).initialize(), bridgePid: g.pid });
+    let g = null;
+    const open = {};
+    try {
+      if (LANES.includes('direct')) open.direct = { label: 'direct stdio', open: () => new StdioClient(w).initialize() };
+      if (LANES.includes('host-lean')) open['host-lean'] = { label: 'host, lean client', open: (i) => new LeanClient(host.url(w), host.token, w, `host lean client ${i}`).initialize(), bridgePid: host.pid };
+      if (LANES.includes('host-sdk')) open['host-sdk'] = { label: 'host, SDK client', open: (i) => new SdkClient(host.url(w), host.token, w, `host SDK client ${i}`).initialize(), bridgePid: host.pid };
+      if (LANES.includes('supergateway')) {
+        g = await startSupergateway(w);
+        open.supergateway = { label: 'supergateway', open: (i) => new LeanClient(g.url, null, w, `supergateway client ${i}`).initialize(), bridgePid: g.pid };
+      }
+      const lanes = {};
+      for (const [k, def] of Object.entries(open)) {
+        process.stderr.write(`  ${def.label}: opening ${1 + CONCURRENT} clients, ${WARMUP} warm-up calls\n`);
+        lanes[k] = await openLane(def);
+      }
+      if (lanes.direct) res.serverRss = rssBytes(lanes.direct.seq.pid);
+      // Rounds interleave the lanes (in a rotating order) so that a slow patch of the machine
+      // does not land on one lane only.
+      const keys = Object.keys(lanes);
+      for (let r = 0; r < ROUNDS; r++) {
+        process.stderr.write(`  round ${r + 1}/${ROUNDS}\n`);
+        const seqCalls = Math.floor(CALLS / ROUNDS) + (r < CALLS % ROUNDS ? 1 : 0);
+        const parCalls = Math.floor((CALLS * 4) / ROUNDS) + (r < (CALLS * 4) % ROUNDS ? 1 : 0);
+        for (let i = 0; i < keys.length; i++) await laneRound(lanes[keys[(r + i) % keys.length]], seqCalls, parCalls);
+      }
+      for (const k of keys) res.lanes[k] = await closeLane(lanes[k]);
+      if (g) {
         res.idle.supergateway = await idleSessions({ label: 'supergateway', url: g.url, token: null, workload: w, pid: g.pid, tree: true });
-        res.sgRssIdle = res.idle.supergateway.before.self;
-      } finally {
+      }
+    } finally {
+      if (g) {
         const survivors = await stopSupergateway(g);
         if (survivors) process.stderr.write(`  note: ${survivors} supergateway child process(es) outlived it and were killed\n`);
         res.sgSurvivors = survivors;
@@ -697,7 +716,6 @@ try {
   }
   if (host && LANES.includes('host-lean')) {
     for (const w of WORKLOADS) results[w.key].idle.host = await idleSessions({ label: `host /mcp/${w.hostName}`, url: host.url(w), token: host.token, workload: w, pid: host.pid, tree: false });
-    hostIdle = results[WORKLOADS[0].key].idle.host.before.self;
   }
 } catch (e) {
   process.stderr.write(`\nmuxBench failed: ${e instanceof BenchError ? e.message : e.stack || e}\n`);
@@ -727,7 +745,7 @@ const LANE_NAMES = {
 const targets = [];
 let md = `## MCP bridge: tool-call latency, throughput, CPU and memory
 
-Measured ${today()} by bench/muxBench.mjs: ${CALLS.toLocaleString('en-US')} sequential \`tools/call echo\` calls per lane (after ${WARMUP} warm-up calls), then ${(CALLS * 4).toLocaleString('en-US')} calls shared by ${CONCURRENT} concurrent clients, each with its own session and connection; payload \`"hello"\`.
+Measured ${today()} by bench/muxBench.mjs. Per lane and workload: one client for sequential calls and ${CONCURRENT} concurrent clients, each with its own session and connection, opened once and warmed up with ${WARMUP.toLocaleString('en-US')} calls; then ${CALLS.toLocaleString('en-US')} sequential \`tools/call echo\` calls (latency, 1-client calls/s) and ${(CALLS * 4).toLocaleString('en-US')} calls shared by the ${CONCURRENT} clients, in ${ROUNDS} rounds in which the lanes take turns. Payload \`"hello"\`.
 
 - **direct stdio**: the benchmark spawns the server and writes newline-delimited JSON-RPC to it. With ${CONCURRENT} clients it is ${CONCURRENT} server processes, one per client, each with its own sequential loop: what MCP clients do today (every client session spawns its own copy).
 - **our host**: \`shared-mcp up\` with both servers in a temporary home, endpoint \`/mcp/<server>\` with the bearer token. The *lean client* is \`node:http\` with a keep-alive agent of one socket per client; the *SDK client* is @modelcontextprotocol/sdk ${sdkVersion} \`Client\` + \`StreamableHTTPClientTransport\`.

@@ -30,6 +30,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { machine, today, writeSection } from './resultsFile.mjs';
 
+/** A failure with a message that says it all: printed without a stack trace. */
+class BenchError extends Error {}
+function die(msg) {
+  throw new BenchError(msg);
+}
+function fatal(e) {
+  process.stderr.write(`\nmuxBench failed: ${e instanceof BenchError ? e.message : e?.stack || e}\n`);
+  process.exit(1); // the 'exit' handler below stops whatever was started
+}
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
 const CALLS = intEnv('BENCH_CALLS', 2000);
@@ -52,10 +64,6 @@ function intEnv(name, dflt) {
   return n;
 }
 
-class BenchError extends Error {}
-function die(msg) {
-  throw new BenchError(msg);
-}
 
 // ---------------------------------------------------------------------------------------------
 // What the benchmark needs, checked before anything starts.
@@ -146,10 +154,14 @@ function procStat(pid) {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-    return { ppid: Number(f[1]), utime: Number(f[11]), stime: Number(f[12]), start: f[19] };
+    return { state: f[0], ppid: Number(f[1]), utime: Number(f[11]), stime: Number(f[12]), start: f[19] };
   } catch {
     return null;
   }
+}
+function alive(pid) {
+  const st = procStat(pid);
+  return !!st && st.state !== 'Z';
 }
 function cpuMs(pid) {
   const s = procStat(pid);
@@ -194,20 +206,22 @@ function killGroup(pid) {
 }
 function stopHostSync(h) {
   hosts.delete(h);
+  // The host's servers, as last seen: if the host died they are no longer its children.
+  const known = [...(h.known || []), ...(h.pid && alive(h.pid) ? descendants(h.pid) : [])];
   const r = spawnSync(process.execPath, [cli, 'down', '--host'], { env: h.env, encoding: 'utf8', timeout: 30_000 });
   let reg = null;
   try {
     reg = JSON.parse(readFileSync(path.join(h.home, 'host.json'), 'utf8'));
   } catch {}
-  if (reg?.pid && procStat(reg.pid)) {
+  if (reg?.pid && alive(reg.pid)) {
     // `down --host` did not do it: SIGTERM makes the host stop its servers, then exit.
     process.stderr.write(`muxBench: \`shared-mcp down --host\` did not stop host ${reg.pid} (${(r.stderr || r.error?.message || '').trim()}); sending SIGTERM\n`);
     try {
       process.kill(reg.pid, 'SIGTERM');
     } catch {}
     const until = Date.now() + 10_000;
-    while (procStat(reg.pid) && Date.now() < until) spawnSync('sleep', ['0.1']);
-    if (procStat(reg.pid)) {
+    while (alive(reg.pid) && Date.now() < until) spawnSync('sleep', ['0.1']);
+    if (alive(reg.pid)) {
       const left = descendants(reg.pid);
       try {
         process.kill(reg.pid, 'SIGKILL');
@@ -215,6 +229,7 @@ function stopHostSync(h) {
       left.forEach(killIfSame);
     }
   }
+  known.forEach(killIfSame);
   rmSync(h.home, { recursive: true, force: true });
 }
 function cleanupSync() {
@@ -457,7 +472,13 @@ class SdkClient {
     return this;
   }
   async call() {
-    checkResult(await this.client.callTool({ name: this.w.tool, arguments: this.w.args }), this.w.expect, this.label);
+    let result;
+    try {
+      result = await this.client.callTool({ name: this.w.tool, arguments: this.w.args });
+    } catch (e) {
+      die(`${this.label}: tools/call failed: ${e.message}${e.cause?.message ? ` (${e.cause.message})` : ''}`);
+    }
+    checkResult(result, this.w.expect, this.label);
   }
   async close() {
     await this.transport.terminateSession();
@@ -583,6 +604,7 @@ async function startHost() {
   const reg = JSON.parse(readFileSync(path.join(home, 'host.json'), 'utf8'));
   const token = readFileSync(path.join(home, 'token'), 'utf8').trim();
   h.pid = reg.pid;
+  h.known = descendants(reg.pid);
   h.port = reg.port;
   h.token = token;
   h.url = (w) => `http://127.0.0.1:${reg.port}/mcp/${w.hostName}`;
@@ -644,7 +666,7 @@ async function stopSupergateway(g) {
     if (!(await Promise.race([gone.then(() => true), sleep(5000).then(() => false)]))) killGroup(g.pid);
   }
   await sleep(200);
-  const survivors = left.filter((d) => procStat(d.pid)?.start === d.start);
+  const survivors = left.filter((d) => alive(d.pid) && procStat(d.pid)?.start === d.start);
   survivors.forEach(killIfSame);
   gateways.delete(g.pid);
   return survivors.length;
@@ -718,9 +740,7 @@ try {
     for (const w of WORKLOADS) results[w.key].idle.host = await idleSessions({ label: `host /mcp/${w.hostName}`, url: host.url(w), token: host.token, workload: w, pid: host.pid, tree: false });
   }
 } catch (e) {
-  process.stderr.write(`\nmuxBench failed: ${e instanceof BenchError ? e.message : e.stack || e}\n`);
-  cleanupSync();
-  process.exit(1);
+  fatal(e);
 } finally {
   if (host) await stopHost(host);
 }
@@ -743,9 +763,14 @@ const LANE_NAMES = {
 };
 
 const targets = [];
+// Which build of the host was measured.
+const git = (...args) => spawnSync('git', ['-C', root, ...args], { encoding: 'utf8' });
+const head = git('rev-parse', '--short', 'HEAD').stdout?.trim();
+const dirty = head && git('status', '--porcelain', '--', 'src').stdout?.trim();
+const build = head ? `commit ${head}${dirty ? ' with uncommitted changes in src/' : ''}` : 'an unknown commit';
 let md = `## MCP bridge: tool-call latency, throughput, CPU and memory
 
-Measured ${today()} by bench/muxBench.mjs. Per lane and workload: one client for sequential calls and ${CONCURRENT} concurrent clients, each with its own session and connection, opened once and warmed up with ${WARMUP.toLocaleString('en-US')} calls; then ${CALLS.toLocaleString('en-US')} sequential \`tools/call echo\` calls (latency, 1-client calls/s) and ${(CALLS * 4).toLocaleString('en-US')} calls shared by the ${CONCURRENT} clients, in ${ROUNDS} rounds in which the lanes take turns. Payload \`"hello"\`.
+Measured ${today()} by bench/muxBench.mjs on the host built from ${build}. Per lane and workload: one client for sequential calls and ${CONCURRENT} concurrent clients, each with its own session and connection, opened once and warmed up with ${WARMUP.toLocaleString('en-US')} calls; then ${CALLS.toLocaleString('en-US')} sequential \`tools/call echo\` calls (latency, 1-client calls/s) and ${(CALLS * 4).toLocaleString('en-US')} calls shared by the ${CONCURRENT} clients, in ${ROUNDS} rounds in which the lanes take turns. Payload \`"hello"\`.
 
 - **direct stdio**: the benchmark spawns the server and writes newline-delimited JSON-RPC to it. With ${CONCURRENT} clients it is ${CONCURRENT} server processes, one per client, each with its own sequential loop: what MCP clients do today (every client session spawns its own copy).
 - **our host**: \`shared-mcp up\` with both servers in a temporary home, endpoint \`/mcp/<server>\` with the bearer token. The *lean client* is \`node:http\` with a keep-alive agent of one socket per client; the *SDK client* is @modelcontextprotocol/sdk ${sdkVersion} \`Client\` + \`StreamableHTTPClientTransport\`.
@@ -770,6 +795,8 @@ for (const w of WORKLOADS) {
     if (lane === 'direct' && res.serverRss) {
       rssIdle = `${mb(res.serverRss)} (server)`;
       rssSess = `${mb(res.serverRss)} (a server process)`;
+    } else if (lane === 'host-sdk' && res.idle.host && res.lanes['host-lean']) {
+      rssIdle = rssSess = 'same host as above';
     } else if (lane.startsWith('host') && res.idle.host) {
       rssIdle = mb(res.idle.host.before.self);
       rssSess = `${kb(perSession(res.idle.host, 'self'))}`;

@@ -57,7 +57,9 @@ export class GatewayHost {
   private resolveClosed!: () => void;
   private port = 0;
   private claimed = false;
-  private readyPromise: Promise<void> = Promise.resolve();
+  /** Settles once orphans are reaped and the config applied (or start-up failed); requests that need servers wait for it. */
+  private readonly readyPromise: Promise<void>;
+  private resolveReady!: () => void;
   private readonly servers: ServerSet;
   private readonly mcp: McpService;
   private readonly server: http.Server;
@@ -71,6 +73,8 @@ export class GatewayHost {
     private readonly controlToken: string,
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    // Exists from the start: the listener answers before boot() is done, and an MCP request then must wait, not get 404.
+    this.readyPromise = new Promise((r) => (this.resolveReady = r));
     let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
     this.servers = new ServerSet({
       paths,
@@ -88,6 +92,7 @@ export class GatewayHost {
       maxMessageBytes: () => this.maxMessageBytes(),
       maxSessions: () => this.config?.settings.maxSessions ?? DEFAULT_MAX_SESSIONS,
       sessionIdleTimeoutMs: () => this.config?.settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      ready: () => this.readyPromise,
       log: (m) => log.info(m),
     });
     this.disposables.push(
@@ -111,6 +116,7 @@ export class GatewayHost {
     try {
       await host.boot();
     } catch (err) {
+      host.resolveReady();
       await host.shutdown(`start-up failed: ${toSharedMcpError(err).message}`);
       throw err;
     }
@@ -149,7 +155,7 @@ export class GatewayHost {
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
     this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined));
     // Ready (for server actions) once orphans are gone and the config is applied; a failed cleanup must not keep servers from starting.
-    this.readyPromise = (async () => {
+    void (async () => {
       try {
         const reaped = await this.tracker.reapOrphans(this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, this.log);
         if (reaped > 0) this.log.info(`stopped ${reaped} orphaned server process tree(s)`);
@@ -157,7 +163,7 @@ export class GatewayHost {
         this.log.error(`orphan cleanup failed: ${toSharedMcpError(err).message}`);
       }
       if (!this.stopping) await this.servers.apply(this.config?.servers ?? []).catch((err: unknown) => this.log.error(`start-up: ${toSharedMcpError(err).message}`));
-    })();
+    })().finally(() => this.resolveReady());
   }
 
   health(): HealthInfo {

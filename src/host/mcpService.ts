@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { SharedMcpError } from '../shared/errors';
 import type { ServerStatus, SessionStatus } from '../shared/controlTypes';
+import type { Disposable } from '../shared/emitter';
 import { LegacySseServer } from './http/legacySse';
 import { handleMcp, parseMcpPath } from './http/mcpRouter';
 import { AggregateEndpoint } from './mux/aggregateEndpoint';
@@ -18,6 +19,8 @@ export interface McpServiceOptions {
   maxMessageBytes(): number;
   maxSessions(): number;
   sessionIdleTimeoutMs(): number;
+  /** Resolves once the config is applied: before that every server would look unknown (404 ends sessions). */
+  ready(): Promise<void>;
   log(message: string): void;
 }
 
@@ -28,6 +31,7 @@ export class McpService {
   readonly sessions: SessionManager;
   private readonly legacy: LegacySseServer;
   private tokenDigest = Buffer.alloc(0);
+  private readonly serverStates: Disposable;
 
   constructor(private readonly options: McpServiceOptions) {
     const { servers } = options;
@@ -41,6 +45,9 @@ export class McpService {
       log: options.log,
     });
     this.legacy = new LegacySseServer(this.sessions, options.maxMessageBytes);
+    this.serverStates = servers.onDidChangeState((c) => {
+      if (c.state === 'running' || c.previous === 'running') this.aggregate.serversChanged();
+    });
   }
 
   /** Reads the client token and the persisted sessions; the token file must exist. */
@@ -55,6 +62,7 @@ export class McpService {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const route = parseMcpPath(url.pathname);
     if (!route) return false;
+    await this.options.ready();
     await handleMcp(req, res, url, route, {
       tokenDigest: this.tokenDigest,
       sessions: this.sessions,
@@ -79,6 +87,7 @@ export class McpService {
 
   /** Ends every stream and session (kept on disk for the next host); idempotent. */
   async close(): Promise<void> {
+    this.serverStates.dispose();
     this.aggregate.dispose();
     this.legacy.close();
     await this.sessions.close();

@@ -223,7 +223,8 @@ export class ServerSet {
       });
       backend.onDidExit((reason) => {
         log.line('host', `a session's own process ${backend.pid ?? ''} ${reason}`);
-        if (backend.pid !== null) this.options.tracker.remove(def.name, backend.pid);
+        // Its group may hold grandchildren that outlived it: stop them before forgetting the pid.
+        void this.closeOwnBackend(def.name, backend);
       });
       return backend;
     } catch (err) {

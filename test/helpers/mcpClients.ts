@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { TestHome } from './hostHarness';
 
 export interface ConnectOptions {
@@ -12,6 +12,8 @@ export interface ConnectOptions {
   samplingAnswer?: string;
   /** Declare elicitation and accept with this name. */
   elicitName?: string;
+  /** Declare roots and answer roots/list with these URIs. */
+  roots?: string[];
   transport?: 'streamable-http' | 'sse';
   token?: string;
 }
@@ -29,6 +31,7 @@ export async function connect(t: TestHome, endpoint: string, opts: ConnectOption
   const capabilities: Record<string, object> = {};
   if (opts.samplingAnswer !== undefined) capabilities.sampling = {};
   if (opts.elicitName !== undefined) capabilities.elicitation = {};
+  if (opts.roots !== undefined) capabilities.roots = { listChanged: true };
   const client = new Client({ name: opts.name ?? 'test-client', version: '1.2.3' }, { capabilities });
   if (opts.samplingAnswer !== undefined) {
     const text = opts.samplingAnswer;
@@ -37,6 +40,10 @@ export async function connect(t: TestHome, endpoint: string, opts: ConnectOption
   if (opts.elicitName !== undefined) {
     const name = opts.elicitName;
     client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name } }));
+  }
+  if (opts.roots !== undefined) {
+    const roots = opts.roots.map((uri) => ({ uri }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots }));
   }
   const headers = { Authorization: `Bearer ${opts.token ?? (await clientToken(t))}` };
   const transport =

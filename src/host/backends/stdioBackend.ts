@@ -140,6 +140,11 @@ export class StdioBackend implements Backend {
       this.log.line('stdout', line.toString('utf8').slice(0, 2000));
       return;
     }
+    // JSON that is not a message (null, a number, an array) is noise on stdout, like any other non-JSON line.
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+      this.log.line('stdout', line.toString('utf8').slice(0, 2000));
+      return;
+    }
     if (this.channel.handleResponse(msg)) return;
     if (msg.method === 'ping' && msg.id !== undefined && msg.id !== null) {
       this.send({ jsonrpc: '2.0', id: msg.id, result: {} });

@@ -42,6 +42,8 @@ async function handlePost(req: IncomingMessage, res: ServerResponse, endpoint: s
     if (typeof params.protocolVersion !== 'string') throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: initialize needs params.protocolVersion');
     try {
       const { session, result } = await options.sessions.create(endpoint, { ...params, capabilities: params.capabilities ?? {} }, make);
+      // The client gave up while the server started: nobody will ever use this session (or its per-session process).
+      if (res.destroyed || res.writableEnded) return options.sessions.end(session.record.id, true);
       const body = JSON.stringify({ jsonrpc: '2.0', id: init.id, result });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'mcp-session-id': session.record.id });
       res.end(body);

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { JsonRpcId, JsonRpcMessage } from '../backends/jsonRpc';
+import { RPC_CONNECTION_CLOSED, errorResponse, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
 import { newStats, type SessionRecord } from '../mux/clientSession';
 import type { HostedSession } from '../mux/sessionManager';
 import { startSse } from './mcpHttp';
@@ -38,13 +38,9 @@ export class PostStream {
     this.write(msg);
   }
 
-  /** The session ended: close the answer with whatever it has. */
+  /** The session ended: every request still waiting gets an error, so the client is not left with an empty answer. */
   abort(): void {
-    if (this.done) return;
-    this.done = true;
-    if (!this.res.headersSent && this.collected.length > 0) return this.sendJson();
-    this.res.end();
-    this.onDone(this);
+    for (const id of [...this.waiting]) this.respond(errorResponse(id, RPC_CONNECTION_CLOSED, 'the session ended before the server answered'));
   }
 
   private finish(): void {

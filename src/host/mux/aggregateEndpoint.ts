@@ -17,8 +17,10 @@ import type { McpEndpoint } from './mcpEndpoint';
 
 /** MCP's code for an unknown resource URI. */
 const RESOURCE_NOT_FOUND = -32002;
-/** States whose servers the aggregate leaves out (asking them would only fail). */
-const UNAVAILABLE = new Set(['disabled', 'stopped', 'failed', 'needs-auth', 'needs-secret', 'stopping']);
+/** States whose servers the aggregate lists: running ones, and lazy or idle-stopped ones (they start on demand). */
+const LISTED = new Set(['running', 'idle']);
+/** A list page waits this long for a server to start; a slower one is left out and announced with list_changed once it runs. */
+const OPEN_WAIT_MS = 5000;
 /** Several servers' list changes within this window reach the client as one notification. */
 const LIST_CHANGED_COALESCE_MS = 100;
 const LISTS: Record<string, { key: string; capability: string; renamed: boolean }> = {
@@ -125,6 +127,13 @@ export class AggregateEndpoint implements McpEndpoint {
     for (const { endpoint, child } of state.children.values()) void child.then((c) => endpoint.close(c), () => undefined);
   }
 
+  /** A server came up or went away: every session hears that the lists changed. */
+  serversChanged(): void {
+    for (const state of this.states.values()) {
+      for (const method of ['notifications/tools/list_changed', 'notifications/prompts/list_changed', 'notifications/resources/list_changed']) this.coalesce(state, method);
+    }
+  }
+
   toolCount(): number | null {
     return null;
   }
@@ -185,7 +194,7 @@ export class AggregateEndpoint implements McpEndpoint {
     for (let i = cursor ? servers.indexOf(cursor.server) : 0; i < servers.length; i++) {
       const server = servers[i];
       const inner = cursor && server === cursor.server ? cursor.cursor : null;
-      const child = await this.child(state, server).catch(() => undefined);
+      const child = await withTimeout(this.child(state, server), OPEN_WAIT_MS).catch(() => undefined);
       if (!child || child.capabilities[list.capability] === undefined) continue;
       const reply = await this.ask(state, server, method, inner ? { cursor: inner } : {}).catch(() => undefined);
       if (!reply?.result) continue;
@@ -248,6 +257,8 @@ export class AggregateEndpoint implements McpEndpoint {
   }
 
   private child(state: State, server: string): Promise<ChildSession> {
+    // A request that outlived its session must not open (and so keep running) servers for nobody.
+    if (!this.states.has(state.session)) return Promise.reject(new SharedMcpError('SESSION_NOT_FOUND', 'the session ended'));
     const endpoint = this.endpointOf(server);
     if (!endpoint) return Promise.reject(new SharedMcpError('UNKNOWN_SERVER', `unknown server: ${server}`));
     const known = state.children.get(server);
@@ -304,10 +315,20 @@ export class AggregateEndpoint implements McpEndpoint {
   }
 
   private available(): AggregateServer[] {
-    return this.servers().filter((s) => !UNAVAILABLE.has(s.state));
+    return this.servers().filter((s) => LISTED.has(s.state));
   }
 
   private endpointOf(server: string): McpEndpoint | undefined {
     return this.servers().find((s) => s.name === server)?.endpoint;
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new SharedMcpError('TIMEOUT', `no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e)),
+    );
+  });
 }

@@ -19,7 +19,8 @@ export function nameBudget(entry = AGGREGATE_ENTRY_NAME): number {
 export function aggregateName(server: string, name: string, budget = nameBudget()): string {
   const raw = `${server}${SEPARATOR}${name}`;
   const clean = raw.replace(/[^A-Za-z0-9_-]/g, '_');
-  if (clean === raw && clean.length <= budget) return clean;
+  // A `__` inside either part could make two different pairs read the same ("a" + "b__c", "a__b" + "c").
+  if (clean === raw && clean.length <= budget && !server.includes(SEPARATOR) && !name.includes(SEPARATOR)) return clean;
   const hash = createHash('sha256').update(`${server}\0${name}`).digest('hex').slice(0, HASH_LENGTH);
   return `${clean.slice(0, budget - HASH_LENGTH - 1)}_${hash}`;
 }

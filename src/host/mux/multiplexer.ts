@@ -62,6 +62,7 @@ export class Multiplexer implements McpEndpoint {
   readonly lists = new ListCache();
   private backend: Backend | undefined;
   private nextId = 1;
+  private started = false;
   private readonly subscription: Disposable;
   private disposed = false;
 
@@ -144,6 +145,10 @@ export class Multiplexer implements McpEndpoint {
     if (this.disposed) return;
     this.disposed = true;
     this.subscription.dispose();
+    for (const [bid, entry] of [...this.inFlight.entries()]) {
+      this.dropInFlight(bid);
+      entry.session.deliver(errorResponse(entry.clientId, RPC_INTERNAL_ERROR, `server "${this.options.name}" was removed or reconfigured while handling ${entry.method}`));
+    }
     for (const s of [...this.sessions]) {
       this.close(s);
       this.onDidEndSessionEmitter.fire(s);
@@ -179,7 +184,10 @@ export class Multiplexer implements McpEndpoint {
   private onClientNotification(session: ClientSession, msg: JsonRpcMessage): void {
     switch (msg.method) {
       case 'notifications/initialized':
+        return;
       case 'notifications/roots/list_changed':
+        // Only a session's own backend may hear of its roots; a shared one gets roots from the config.
+        if (this.options.passthroughInit) this.backend?.send(msg);
         return;
       case 'notifications/cancelled': {
         const clientId = msg.params?.requestId as JsonRpcId | undefined;
@@ -207,8 +215,8 @@ export class Multiplexer implements McpEndpoint {
   private onBackendMessage(msg: JsonRpcMessage): void {
     if (msg.method === undefined) return this.onBackendResponse(msg);
     if (msg.id !== undefined && msg.id !== null) {
-      if (msg.method === 'roots/list') return this.backend?.send({ jsonrpc: '2.0', id: msg.id, result: { roots: this.options.roots().map((uri) => ({ uri })) } });
-      return this.serverRequests.route(msg, this.sessions, (s) => this.bySession.get(s));
+      if (msg.method === 'roots/list' && !this.options.passthroughInit) return this.backend?.send({ jsonrpc: '2.0', id: msg.id, result: { roots: this.options.roots().map((uri) => ({ uri })) } });
+      return this.serverRequests.route(msg, this.sessions, (s) => this.bySession.get(s), this.options.passthroughInit);
     }
     switch (msg.method) {
       case 'notifications/progress': {
@@ -264,9 +272,11 @@ export class Multiplexer implements McpEndpoint {
 
   private setBackend(backend: Backend | undefined): void {
     if (backend === this.backend) return;
-    const hadBackend = this.backend !== undefined;
     this.backend = backend;
     if (!backend) return this.failInFlight();
+    // A restart, not the first start: lists that changed meanwhile are announced (the first read announces nothing).
+    const restarted = this.started;
+    this.started = true;
     backend.attach(
       (m) => this.backend === backend && this.onBackendMessage(m),
       (m) => this.backend === backend && this.onOversized(m),
@@ -276,7 +286,7 @@ export class Multiplexer implements McpEndpoint {
     this.backendLevel = undefined;
     this.syncLogLevel();
     void this.lists.refresh(backend).then((due) => {
-      if (!hadBackend || this.backend !== backend) return;
+      if (!restarted || this.backend !== backend) return;
       for (const method of due) for (const s of this.sessions) s.deliver({ jsonrpc: '2.0', method });
     });
   }

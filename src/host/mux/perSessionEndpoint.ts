@@ -134,8 +134,9 @@ export class PerSessionEndpoint implements McpEndpoint {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const session of [...this.muxes.keys()]) {
-      this.close(session);
+    for (const [session, entry] of [...this.muxes]) {
+      this.muxes.delete(session);
+      entry.mux.dispose(); // answers what was in flight, then stops the session's process
       this.onDidEndSessionEmitter.fire(session);
     }
     this.onDidEndSessionEmitter.dispose();

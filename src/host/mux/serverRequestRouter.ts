@@ -27,20 +27,26 @@ export class ServerRequestRouter {
     private readonly toBackend: (msg: JsonRpcMessage) => void,
   ) {}
 
-  route(msg: JsonRpcMessage, sessions: Iterable<ClientSession>, requestsOf: (s: ClientSession) => Map<JsonRpcId, number> | undefined): void {
+  /** Routes a server→client request; `own` is a backend of one session's own, whose requests all go to that session. */
+  route(msg: JsonRpcMessage, sessions: Iterable<ClientSession>, requestsOf: (s: ClientSession) => Map<JsonRpcId, number> | undefined, own = false): void {
     const method = msg.method as string;
     const backendId = msg.id as JsonRpcId;
+    const all = [...sessions];
+    if (own && all.length === 1) return this.send(all[0], msg, requestsOf);
     const capability = CAPABILITY_OF[method];
     if (!capability) return this.toBackend(errorResponse(backendId, RPC_METHOD_NOT_FOUND, `Method not found: ${method}`));
-    const candidates = [...sessions].filter((s) => s.stats.inFlight > 0 && s.record.init.capabilities?.[capability] !== undefined);
+    const candidates = all.filter((s) => s.stats.inFlight > 0 && s.record.init.capabilities?.[capability] !== undefined);
     if (candidates.length !== 1) {
       const why = candidates.length === 0 ? `no connected client that supports ${capability} has a request in flight` : `${candidates.length} clients could be asked, and a shared server cannot tell which one asked`;
       this.log.line('host', `refused ${method}: ${why}. Set "sharing": "per-session" for "${this.server}" to give each client its own server`);
       return this.toBackend(errorResponse(backendId, RPC_INTERNAL_ERROR, `${method} cannot be routed: ${why} (Shared MCP: use "sharing": "per-session" for this server)`));
     }
-    const session = candidates[0];
+    this.send(candidates[0], msg, requestsOf);
+  }
+
+  private send(session: ClientSession, msg: JsonRpcMessage, requestsOf: (s: ClientSession) => Map<JsonRpcId, number> | undefined): void {
     const hostId = `shared-mcp-s${this.nextId++}`;
-    this.routed.set(hostId, { session, backendId });
+    this.routed.set(hostId, { session, backendId: msg.id as JsonRpcId });
     const related = [...(requestsOf(session)?.keys() ?? [])].pop();
     session.deliver({ ...msg, id: hostId }, related);
   }

@@ -32,6 +32,8 @@ interface Live {
 /** Every open session of the host, across endpoints: creation with a cap, lookup and resurrection, idle reaping. */
 export class SessionManager {
   private readonly live = new Map<string, Live>();
+  /** Sessions whose endpoint is still opening count towards the cap too. */
+  private opening = 0;
   private readonly resurrecting = new Map<string, Promise<HostedSession | undefined>>();
   private readonly endpointSubscriptions = new Map<McpEndpoint, Disposable>();
   private readonly reaper: NodeJS.Timeout;
@@ -53,13 +55,12 @@ export class SessionManager {
     opts: { id?: string; persist?: boolean } = {},
   ): Promise<{ session: T; result: InitializeResult }> {
     const endpoint = this.endpointOf(endpointName);
-    if (this.live.size >= this.options.maxSessions()) {
-      throw new SharedMcpError('TOO_MANY_SESSIONS', `too many open sessions (${this.live.size}; settings.maxSessions); close some clients or raise the limit`);
-    }
+    this.checkCap();
     const now = Date.now();
     const record: SessionRecord = { id: opts.id ?? randomUUID(), endpoint: endpointName, protocolVersion: init.protocolVersion, init, createdAt: now, lastActivity: now };
     const session = make(record);
-    const result = await endpoint.open(session);
+    this.opening++;
+    const result = await endpoint.open(session).finally(() => this.opening--);
     record.protocolVersion = result.protocolVersion;
     this.add(session, endpoint);
     if (opts.persist !== false) this.options.store.put(record);
@@ -132,13 +133,19 @@ export class SessionManager {
   private async resurrect(record: SessionRecord, make: (record: SessionRecord) => HostedSession): Promise<HostedSession | undefined> {
     const endpoint = this.options.endpoint(record.endpoint);
     if (!endpoint) return undefined;
-    if (this.live.size >= this.options.maxSessions()) throw new SharedMcpError('TOO_MANY_SESSIONS', `too many open sessions (${this.live.size}; settings.maxSessions)`);
+    this.checkCap();
     const session = make(record);
     session.stats.lastActivity = Date.now();
-    await endpoint.open(session);
+    this.opening++;
+    await endpoint.open(session).finally(() => this.opening--);
     this.add(session, endpoint);
     this.options.log(`session ${record.id.slice(0, 8)} of ${record.init.clientInfo?.name ?? 'a client'} resumed on ${record.endpoint || 'the aggregate'}`);
     return session;
+  }
+
+  private checkCap(): void {
+    const open = this.live.size + this.opening;
+    if (open >= this.options.maxSessions()) throw new SharedMcpError('TOO_MANY_SESSIONS', `too many open sessions (${open}; settings.maxSessions); close some clients or raise the limit`);
   }
 
   private add(session: HostedSession, endpoint: McpEndpoint): void {

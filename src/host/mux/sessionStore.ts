@@ -15,6 +15,7 @@ const WRITE_DEBOUNCE_MS = 200;
 export class SessionStore {
   private records = new Map<string, SessionRecord>();
   private timer: NodeJS.Timeout | undefined;
+  private dirty = false;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(private readonly file: string) {}
@@ -54,16 +55,23 @@ export class SessionStore {
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.dirty = false;
     await this.write();
   }
 
+  /** Writes at once when the file is quiet (a new session should survive a host killed right after), else once per window. */
   private schedule(): void {
-    if (this.timer) return;
+    if (this.timer) {
+      this.dirty = true;
+      return;
+    }
+    void this.write();
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.write();
+      if (this.dirty) this.schedule();
     }, WRITE_DEBOUNCE_MS);
     this.timer.unref();
+    this.dirty = false;
   }
 
   private write(): Promise<void> {

@@ -70,3 +70,43 @@ describe('the aggregate endpoint /mcp', function () {
     assert.equal(st.aggregate?.sessions.find((s) => s.client?.name === 'agg2')?.client?.version, '1.2.3');
   });
 });
+
+describe('the aggregate endpoint when servers come and go', function () {
+  let t: TestHome | undefined;
+  const clients: Client[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
+    await t?.dispose();
+    t = undefined;
+  });
+
+  it('answers a call in flight with an error when its server is removed (regression: it hung)', async () => {
+    t = await TestHome.create({ a: fixture('protocolServer.js'), other: fixture('protocolServer.js') });
+    await t.cli(['up']);
+    await t.waitFor((s) => s.servers.every((x) => x.state === 'running'), 30_000, 'servers running');
+    const { client } = await connect(t, '', { name: 'agg' });
+    clients.push(client);
+    const waiting = client.callTool({ name: 'other__wait', arguments: { ms: 60_000 } });
+    await new Promise((r) => setTimeout(r, 300));
+    await t.writeConfig({ a: fixture('protocolServer.js') });
+    await assert.rejects(waiting, /removed or reconfigured/);
+    assert.equal(textOf(await client.callTool({ name: 'a__echo', arguments: { text: 'still here' } })), 'still here');
+  });
+
+  it('lists the servers that run without waiting for one in a crash loop (regression: pages stalled 90 s)', async () => {
+    t = await TestHome.create({ a: fixture('protocolServer.js'), looping: { command: process.execPath, args: ['-e', 'process.exit(1)'] } });
+    await t.cli(['up']);
+    await t.waitForState('a', 'running');
+    const { client } = await connect(t, '', { name: 'agg' });
+    clients.push(client);
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {}, { timeout: 15_000 });
+      names.push(...page.tools.map((x) => x.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.ok(names.includes('a__echo'));
+    assert.ok(!names.some((n) => n.startsWith('looping')));
+  });
+});

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { McpError, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { McpError, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { TestHome, fixture } from '../../../helpers/hostHarness';
 import { clientToken, connect, textOf } from '../../../helpers/mcpClients';
@@ -12,9 +14,15 @@ async function call(c: Client, name: string, args: Record<string, unknown> = {})
 
 describe('multiplexer: many SDK clients share one backend process', function () {
   let t: TestHome;
+  let extraTools: string;
   const clients: Client[] = [];
   before(async () => {
-    t = await TestHome.create({ proto: fixture(PROTO, { tools: { disabled: ['crash-not-here', 'big'] }, roots: ['/tmp/shared-mcp-root'] }) });
+    t = await TestHome.create({});
+    extraTools = path.join(t.home, 'extra-tools.txt');
+    await t.writeConfig({
+      proto: fixture(PROTO, { tools: { disabled: ['crash-not-here', 'big'] }, roots: ['/tmp/shared-mcp-root'] }),
+      lists: fixture(PROTO, { env: { PROTOCOL_EXTRA_TOOLS_FILE: extraTools } }),
+    });
     await t.cli(['up']);
     await t.waitForState('proto', 'running');
   });
@@ -24,8 +32,8 @@ describe('multiplexer: many SDK clients share one backend process', function () 
   after(async () => {
     await t.dispose();
   });
-  const open = async (name: string, extra: Parameters<typeof connect>[2] = {}): Promise<Client> => {
-    const { client } = await connect(t, 'proto', { name, ...extra });
+  const open = async (name: string, extra: Parameters<typeof connect>[2] = {}, endpoint = 'proto'): Promise<Client> => {
+    const { client } = await connect(t, endpoint, { name, ...extra });
     clients.push(client);
     return client;
   };
@@ -163,7 +171,7 @@ describe('multiplexer: many SDK clients share one backend process', function () 
     const seen = JSON.parse(await call(a, 'seen')) as Record<string, number>;
     assert.ok(seen['tools/call'] > 0);
     const st = await t.server('proto');
-    assert.equal(st.tools, 16, 'status counts the tools clients see');
+    assert.equal(st.tools, 17, 'status counts the tools clients see');
   });
 
   it('lists sessions in status with client name, version and calls served', async () => {
@@ -192,5 +200,27 @@ describe('multiplexer: many SDK clients share one backend process', function () 
     assert.equal(await call(a, 'echo', { text: 'after' }), 'after');
     assert.equal(await call(b, 'echo', { text: 'after b' }), 'after b');
     assert.notEqual(Number(await call(b, 'pid')), pid);
+  });
+
+  it('survives JSON lines on stdout that are not messages (null, numbers, arrays) (regression: null crashed the host)', async () => {
+    const a = await open('a');
+    const pid = await call(a, 'pid');
+    assert.equal(await call(a, 'garbage'), 'after garbage');
+    assert.equal(await call(a, 'pid'), pid);
+    assert.equal((await t.status()).host?.pid !== undefined, true);
+  });
+
+  it('announces list_changed after a restart that changed the tools (regression: never sent)', async () => {
+    const a = await open('a', {}, 'lists');
+    let changes = 0;
+    a.setNotificationHandler(ToolListChangedNotificationSchema, async () => void changes++);
+    const before = (await a.listTools()).tools.length;
+    await fs.writeFile(extraTools, 'brand-new-tool\n');
+    await a.callTool({ name: 'crash' }).catch(() => undefined);
+    await t.waitFor((st) => st.servers.some((x) => x.name === 'lists' && x.state === 'running' && x.restarts > 0), 30_000, 'lists to restart');
+    const deadline = Date.now() + 10_000;
+    while (changes === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(changes, 1);
+    assert.equal((await a.listTools()).tools.length, before + 1);
   });
 });

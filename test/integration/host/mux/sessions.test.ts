@@ -128,3 +128,64 @@ describe('sessions: durability, limits and security on /mcp/<server>', function 
     assert.equal(textOf(await small.callTool({ name: 'pid' })), pid, 'the shared backend survived both');
   });
 });
+
+describe('sessions that end while work is open', function () {
+  let t: TestHome | undefined;
+  afterEach(async () => {
+    await t?.dispose();
+    t = undefined;
+  });
+
+  it('answers an open POST with a JSON-RPC error when its session is deleted (regression: empty 200)', async () => {
+    t = await TestHome.create({ proto: fixture('protocolServer.js') });
+    await t.cli(['up']);
+    const s = await post(t, '/mcp/proto', INIT);
+    const open = post(t, '/mcp/proto', { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'wait', arguments: { ms: 60_000 } } }, { 'mcp-session-id': s.session as string });
+    await new Promise((r) => setTimeout(r, 300));
+    await fetch(`http://127.0.0.1:${t.port}/mcp/proto`, { method: 'DELETE', headers: { authorization: `Bearer ${await clientToken(t)}`, 'mcp-session-id': s.session as string } });
+    const answer = await open;
+    assert.equal(answer.status, 200);
+    const body = JSON.parse(answer.body) as { id: number; error: { message: string } };
+    assert.equal(body.id, 5);
+    assert.match(body.error.message, /session ended/);
+  });
+
+  it('does not keep a session (or its process) for an initialize the client gave up on (regression)', async () => {
+    t = await TestHome.create({ slow: fixture('protocolServer.js', { sharing: 'per-session', env: { PROTOCOL_INIT_DELAY_MS: '1500' } }) });
+    await t.cli(['up']);
+    const abort = new AbortController();
+    const attempt = fetch(`http://127.0.0.1:${t.port}/mcp/slow`, {
+      method: 'POST',
+      signal: abort.signal,
+      headers: { authorization: `Bearer ${await clientToken(t)}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify(INIT),
+    });
+    setTimeout(() => abort.abort(), 300);
+    await assert.rejects(attempt);
+    await new Promise((r) => setTimeout(r, 2500));
+    const st = await t.server('slow');
+    assert.deepEqual(st.sessions, []);
+  });
+
+  it('never answers 404 to a known session while a restarted host is still cleaning up (regression)', async () => {
+    t = await TestHome.create({ echo: fixture('fixtureServer.js'), stubborn: fixture('stubbornServer.js') }, { stopGrace: '2s' });
+    await t.cli(['up']);
+    await t.waitFor((st) => st.servers.every((x) => x.state === 'running'), 30_000, 'servers running');
+    const s = await post(t, '/mcp/echo', INIT);
+    await new Promise((r) => setTimeout(r, 300)); // the session is on disk by now
+    const reg = await t.registry();
+    process.kill(reg?.pid as number, 'SIGKILL');
+    const up = t.cli(['up']);
+    const seen: number[] = [];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const r = await post(t, '/mcp/echo', { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-session-id': s.session as string }).catch(() => undefined);
+      if (r) seen.push(r.status);
+      if (r?.status === 200) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    await up;
+    assert.equal(seen[seen.length - 1], 200);
+    assert.ok(!seen.includes(404), `statuses seen: ${seen.join(',')}`);
+  });
+});

@@ -1,7 +1,11 @@
 import { strict as assert } from 'node:assert';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { TestHome, fixture } from '../../../helpers/hostHarness';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { FIXTURES, TestHome, fixture } from '../../../helpers/hostHarness';
+
+const fixturePath = (f: string): string => path.join(FIXTURES, f);
 import { connect, textOf } from '../../../helpers/mcpClients';
 
 function alive(pid: number): boolean {
@@ -17,7 +21,12 @@ describe('transports and sharing modes', function () {
   let t: TestHome;
   const clients: Client[] = [];
   before(async () => {
-    t = await TestHome.create({ proto: fixture('protocolServer.js'), own: fixture('protocolServer.js', { sharing: 'per-session' }) });
+    t = await TestHome.create({
+      proto: fixture('protocolServer.js'),
+      own: fixture('protocolServer.js', { sharing: 'per-session' }),
+      // A wrapper that leaves a grandchild behind: a crash of the session's process must not leave it running.
+      family: { command: 'sh', args: ['-c', `sleep 9872 & exec "${process.execPath}" "${fixturePath('protocolServer.js')}"`], sharing: 'per-session' },
+    });
     await t.cli(['up']);
     await t.waitForState('proto', 'running');
   });
@@ -64,5 +73,28 @@ describe('transports and sharing modes', function () {
     while (alive(Number(textOf(pa))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.ok(!alive(Number(textOf(pa))), "the ended session's process is gone");
     assert.ok(alive(Number(textOf(pb))), "the other session's process runs on");
+  });
+
+  it("per-session: the server asks the session's own client for roots (regression: answered from config)", async () => {
+    const { client } = await connect(t, 'own', { name: 'rooted', roots: ['file:///home/me/project'] });
+    clients.push(client);
+    assert.deepEqual(JSON.parse(textOf(await client.callTool({ name: 'roots' }))), { roots: [{ uri: 'file:///home/me/project' }] });
+  });
+
+  it("per-session: a crashed session process takes its grandchildren with it (regression: they outlived the host)", async () => {
+    const a = await connect(t, 'family', { name: 'fam' });
+    clients.push(a.client);
+    await a.client.callTool({ name: 'pid' });
+    await a.client.callTool({ name: 'crash' }).catch(() => undefined);
+    const sleeping = (): number[] => t.processes().filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('9872');
+      } catch {
+        return false;
+      }
+    });
+    const deadline = Date.now() + 10_000;
+    while (sleeping().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(sleeping(), []);
   });
 });

@@ -13,6 +13,13 @@ describe('aggregateName', () => {
     assert.match(long, /^server__a+_[0-9a-f]{8}$/);
   });
 
+  it('hashes names whose parts contain __, so a + b__c and a__b + c stay apart (regression)', () => {
+    const x = aggregateName('a', 'b__pid');
+    const y = aggregateName('a__b', 'pid');
+    assert.notEqual(x, y);
+    assert.match(x, /_[0-9a-f]{8}$/);
+  });
+
   it('replaces unsafe characters and adds a hash, so different originals never meet', () => {
     const a = aggregateName('my.echo', 'echo');
     const b = aggregateName('my_echo', 'echo');

@@ -270,9 +270,11 @@ export class GatewayHost {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
+      if (req.url === '/health') return sendJson(res, 200, { ok: true });
+      checkLocalRequest(req, this.port);
+      if (await this.mcp.handle(req, res)) return;
       const url = new URL(req.url ?? '/', `http://${BIND_ADDRESS}`);
       if (url.pathname === '/health') return sendJson(res, 200, { ok: true });
-      checkLocalRequest(req, this.port);
       if (url.pathname.startsWith('/api/')) {
         return await handleControl(req, res, url, {
           controlToken: this.controlToken,
@@ -285,7 +287,6 @@ export class GatewayHost {
           onDidEmit: this.onDidEmit,
         });
       }
-      if (await this.mcp.handle(req, res, url)) return;
       throw new SharedMcpError('NOT_FOUND', `not found: ${url.pathname}`);
     } catch (err) {
       sendError(res, err);

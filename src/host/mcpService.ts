@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promises as fs } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { SharedMcpError } from '../shared/errors';
 import type { ServerStatus, SessionStatus } from '../shared/controlTypes';
 import type { Disposable } from '../shared/emitter';
+import { BearerToken } from './http/bearerToken';
 import { LegacySseServer } from './http/legacySse';
 import { handleMcp, parseMcpPath } from './http/mcpRouter';
 import { AggregateEndpoint } from './mux/aggregateEndpoint';
@@ -30,7 +30,7 @@ export class McpService {
   private readonly store: SessionStore;
   readonly sessions: SessionManager;
   private readonly legacy: LegacySseServer;
-  private tokenDigest = Buffer.alloc(0);
+  private token: BearerToken | undefined;
   private readonly serverStates: Disposable;
 
   constructor(private readonly options: McpServiceOptions) {
@@ -54,17 +54,20 @@ export class McpService {
   async load(): Promise<void> {
     const token = (await fs.readFile(this.options.tokenFile, 'utf8')).trim();
     if (token === '') throw new SharedMcpError('CONFIG_INVALID', `${this.options.tokenFile} is empty: delete it and the host makes a new token`);
-    this.tokenDigest = createHash('sha256').update(token).digest();
+    this.token = new BearerToken(token);
     await this.store.load();
   }
 
   /** Serves the request when its path is an MCP endpoint; false for any other path. */
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
-    const route = parseMcpPath(url.pathname);
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    // The hot path: no URL object, the query is parsed only where one is used (legacy /messages).
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const route = parseMcpPath(q < 0 ? raw : raw.slice(0, q));
     if (!route) return false;
     await this.options.ready();
-    await handleMcp(req, res, url, route, {
-      tokenDigest: this.tokenDigest,
+    await handleMcp(req, res, q < 0 ? '' : raw.slice(q + 1), route, {
+      token: this.token as BearerToken,
       sessions: this.sessions,
       legacy: this.legacy,
       maxMessageBytes: this.options.maxMessageBytes,

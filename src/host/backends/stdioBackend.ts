@@ -34,6 +34,7 @@ export class StdioBackend implements Backend {
   private readonly channel = new RpcChannel((msg) => this.send(msg));
   private exited: ExitInfo | undefined;
   private closing: Promise<void> | undefined;
+  private corked = false;
   /** The process tree as last sampled; lets a stop find grandchildren that left the group. */
   knownTree: ProcessInfo[] = [];
 
@@ -119,8 +120,19 @@ export class StdioBackend implements Backend {
   }
 
   send(message: JsonRpcMessage): void {
-    if (this.exited || !this.child.stdin?.writable) return;
-    this.child.stdin.write(`${JSON.stringify(message)}\n`);
+    const stdin = this.child.stdin;
+    if (this.exited || !stdin?.writable) return;
+    // Messages sent in one turn of the event loop (requests of many sessions read together) leave in one write:
+    // a pipe write is the single most expensive step of a call. setImmediate runs right after that turn's I/O.
+    if (!this.corked) {
+      this.corked = true;
+      stdin.cork();
+      setImmediate(() => {
+        this.corked = false;
+        stdin.uncork();
+      });
+    }
+    stdin.write(`${JSON.stringify(message)}\n`);
   }
 
   /** Stops the whole process tree (TERM, then KILL after graceMs); idempotent. */

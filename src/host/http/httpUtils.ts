@@ -10,15 +10,10 @@ export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 /** Compares a presented bearer token with the expected one in constant time. */
 export function bearerMatches(req: IncomingMessage, expected: string): boolean {
-  return bearerDigestMatches(req, createHash('sha256').update(expected).digest());
-}
-
-/** The same, against the expected token's SHA-256 digest (hashed once, not per request). */
-export function bearerDigestMatches(req: IncomingMessage, expectedDigest: Buffer): boolean {
   const header = req.headers.authorization ?? '';
   const m = /^Bearer\s+(.+)$/i.exec(header);
   if (!m) return false;
-  return timingSafeEqual(createHash('sha256').update(m[1].trim()).digest(), expectedDigest);
+  return timingSafeEqual(createHash('sha256').update(m[1].trim()).digest(), createHash('sha256').update(expected).digest());
 }
 
 /** DNS-rebinding guard: Host must be a loopback name with our port; Origin, when sent, a loopback origin. */

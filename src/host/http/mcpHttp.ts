@@ -19,13 +19,21 @@ export function sendRpcError(res: ServerResponse, err: unknown, id: JsonRpcId | 
 export async function readMessages(req: IncomingMessage, maxBytes: number): Promise<{ messages: JsonRpcMessage[]; batch: boolean }> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes) throw tooLarge(declared, maxBytes);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw tooLarge(size, maxBytes);
-    chunks.push(chunk as Buffer);
-  }
+  // Events, not an async iterator: this runs once per MCP call and the iterator costs more than the parse.
+  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
+    const got: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(size, maxBytes));
+      } else got.push(chunk);
+    });
+    req.once('end', () => resolve(got));
+    req.once('error', reject);
+  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));

@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import type { SessionManager } from '../mux/sessionManager';
-import { bearerDigestMatches } from './httpUtils';
+import type { BearerToken } from './bearerToken';
 import type { LegacySseServer } from './legacySse';
 import { sendRpcError } from './mcpHttp';
 import { handleStreamableHttp } from './streamableHttp';
 
 export interface McpRouterDeps {
-  /** SHA-256 of the client bearer token (home/token). */
-  tokenDigest: Buffer;
+  /** The client bearer token (home/token). */
+  token: BearerToken;
   sessions: SessionManager;
   legacy: LegacySseServer;
   maxMessageBytes(): number;
@@ -30,8 +30,8 @@ export function parseMcpPath(pathname: string): { kind: 'mcp' | 'sse' | 'message
 }
 
 /** Serves an MCP request: bearer token first (401), then the endpoint (404), then its transport. */
-export async function handleMcp(req: IncomingMessage, res: ServerResponse, url: URL, route: NonNullable<ReturnType<typeof parseMcpPath>>, deps: McpRouterDeps): Promise<void> {
-  if (!bearerDigestMatches(req, deps.tokenDigest)) {
+export async function handleMcp(req: IncomingMessage, res: ServerResponse, query: string, route: NonNullable<ReturnType<typeof parseMcpPath>>, deps: McpRouterDeps): Promise<void> {
+  if (!deps.token.matches(req.headers.authorization)) {
     return sendRpcError(res, new SharedMcpError('UNAUTHORIZED', 'Unauthorized: send Authorization: Bearer <token from the Shared MCP home>'), null, { 'www-authenticate': 'Bearer realm="shared-mcp"' });
   }
   if (!deps.hasEndpoint(route.endpoint)) {
@@ -45,7 +45,7 @@ export async function handleMcp(req: IncomingMessage, res: ServerResponse, url: 
       return deps.legacy.open(req, res, route.endpoint, route.endpoint ? `/messages/${encodeURIComponent(route.endpoint)}` : '/messages');
     }
     if (req.method !== 'POST') throw new SharedMcpError('METHOD_NOT_ALLOWED', 'Method Not Allowed: use POST for messages');
-    return await deps.legacy.post(req, res, route.endpoint, url.searchParams.get('sessionId'));
+    return await deps.legacy.post(req, res, route.endpoint, new URLSearchParams(query).get('sessionId'));
   } catch (err) {
     sendRpcError(res, err);
   }

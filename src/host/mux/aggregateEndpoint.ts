@@ -12,7 +12,8 @@ import {
   type JsonRpcMessage,
 } from '../backends/jsonRpc';
 import { aggregateName, decodeCursor, encodeCursor } from './aggregateNames';
-import { newStats, type ClientSession, type SessionRecord } from './clientSession';
+import { ChildSession, withTimeout } from './aggregateChild';
+import type { ClientSession } from './clientSession';
 import type { McpEndpoint } from './mcpEndpoint';
 
 /** MCP's code for an unknown resource URI. */
@@ -34,26 +35,6 @@ export interface AggregateServer {
   name: string;
   state: string;
   endpoint: McpEndpoint;
-}
-
-/** The aggregate's session with one server: a client of that server's mux on behalf of the aggregate's client. */
-class ChildSession implements ClientSession {
-  readonly record: SessionRecord;
-  readonly stats = newStats();
-  capabilities: Record<string, unknown> = {};
-
-  constructor(
-    parent: ClientSession,
-    readonly server: string,
-    readonly endpoint: McpEndpoint,
-    private readonly onMessage: (child: ChildSession, msg: JsonRpcMessage, related?: JsonRpcId) => void,
-  ) {
-    this.record = { ...parent.record, id: `${parent.record.id}/${server}`, endpoint: server };
-  }
-
-  deliver(msg: JsonRpcMessage, related?: JsonRpcId): void {
-    this.onMessage(this, msg, related);
-  }
 }
 
 interface Pending {
@@ -321,14 +302,4 @@ export class AggregateEndpoint implements McpEndpoint {
   private endpointOf(server: string): McpEndpoint | undefined {
     return this.servers().find((s) => s.name === server)?.endpoint;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new SharedMcpError('TIMEOUT', `no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
 }

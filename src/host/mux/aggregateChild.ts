@@ -1,0 +1,35 @@
+import { SharedMcpError } from '../../shared/errors';
+import type { JsonRpcId, JsonRpcMessage } from '../backends/jsonRpc';
+import { newStats, type ClientSession, type SessionRecord } from './clientSession';
+import type { McpEndpoint } from './mcpEndpoint';
+
+/** The aggregate's session with one server: a client of that server's mux on behalf of the aggregate's client. */
+export class ChildSession implements ClientSession {
+  readonly record: SessionRecord;
+  readonly stats = newStats();
+  capabilities: Record<string, unknown> = {};
+
+  constructor(
+    parent: ClientSession,
+    readonly server: string,
+    readonly endpoint: McpEndpoint,
+    private readonly onMessage: (child: ChildSession, msg: JsonRpcMessage, related?: JsonRpcId) => void,
+  ) {
+    this.record = { ...parent.record, id: `${parent.record.id}/${server}`, endpoint: server };
+  }
+
+  deliver(msg: JsonRpcMessage, related?: JsonRpcId): void {
+    this.onMessage(this, msg, related);
+  }
+}
+
+/** The promise's value, or a TIMEOUT error after ms. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new SharedMcpError('TIMEOUT', `no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e)),
+    );
+  });
+}

@@ -681,6 +681,27 @@ function cpuTimes() {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { idle: f[3] + (f[4] || 0), total: f.reduce((a, b) => a + b, 0) };
 }
+/** CPU ticks used so far by this benchmark's own processes: itself, the bridges, the servers. */
+function ourTicks() {
+  const roots = [process.pid, ...[...hosts].map((h) => h.pid).filter(Boolean), ...ownedGroups, ...gateways];
+  const pids = new Set(roots);
+  for (const r of roots) for (const d of descendants(r)) pids.add(d.pid);
+  let ticks = 0;
+  for (const pid of pids) {
+    const st = procStat(pid);
+    if (st) ticks += st.utime + st.stime;
+  }
+  return ticks;
+}
+/** Runs fn and returns how much of the machine's CPU other processes used meanwhile (0..1). */
+async function otherLoadDuring(fn) {
+  const a = cpuTimes();
+  const o = ourTicks();
+  await fn();
+  const b = cpuTimes();
+  const busy = b.total - a.total - (b.idle - a.idle);
+  return Math.max(0, busy - (ourTicks() - o)) / (b.total - a.total || 1);
+}
 const busyBefore = await (async () => {
   const a = cpuTimes();
   await sleep(2000);
@@ -718,11 +739,15 @@ try {
       // Rounds interleave the lanes (in a rotating order) so that a slow patch of the machine
       // does not land on one lane only.
       const keys = Object.keys(lanes);
+      res.otherLoad = [];
       for (let r = 0; r < ROUNDS; r++) {
-        process.stderr.write(`  round ${r + 1}/${ROUNDS}\n`);
         const seqCalls = Math.floor(CALLS / ROUNDS) + (r < CALLS % ROUNDS ? 1 : 0);
         const parCalls = Math.floor((CALLS * 4) / ROUNDS) + (r < (CALLS * 4) % ROUNDS ? 1 : 0);
-        for (let i = 0; i < keys.length; i++) await laneRound(lanes[keys[(r + i) % keys.length]], seqCalls, parCalls);
+        const other = await otherLoadDuring(async () => {
+          for (let i = 0; i < keys.length; i++) await laneRound(lanes[keys[(r + i) % keys.length]], seqCalls, parCalls);
+        });
+        res.otherLoad.push(other);
+        process.stderr.write(`  round ${r + 1}/${ROUNDS} done; other processes used ${(other * 100).toFixed(0)} % of the CPUs meanwhile\n`);
       }
       for (const k of keys) res.lanes[k] = await closeLane(lanes[k]);
       if (g) {
@@ -777,7 +802,7 @@ Measured ${today()} by bench/muxBench.mjs on the host built from ${build}. Per l
 - **supergateway**: \`supergateway --stdio "<server>" --outputTransport streamableHttp --stateful --logLevel none\`, endpoint \`/mcp\`, the same lean client. \`--logLevel none\` because by default it logs every message; stateful supergateway spawns **one server process per session**, so its ${CONCURRENT} clients also get ${CONCURRENT} server processes.
 - *added p50* is the lane's p50 minus direct stdio's p50; *8-client ratio* is the lane's ${CONCURRENT}-client calls/s ÷ direct stdio's. *CPU/call* is the bridge process's own utime+stime (\`/proc/<pid>/stat\`) over the sequential run / over the ${CONCURRENT}-client run, divided by the calls made; the servers' CPU is not in it.
 - *RSS*: the bridge process's VmRSS after the lanes ran (their sessions closed with DELETE), and the increase per session after opening ${IDLE_SESSIONS} idle sessions (initialize + initialized, then nothing). For direct stdio the "per session" cost is a whole server process.
-- The benchmark's clients run in one Node process on the same ${os.cpus().length} cores as the bridges and servers. Before it started, other work kept the CPUs ${(busyBefore * 100).toFixed(0)} % busy (over 2 s).
+- The benchmark's clients run in one Node process on the same ${os.cpus().length} cores as the bridges and servers. Other processes on the machine used ${(busyBefore * 100).toFixed(0)} % of the CPUs just before the start, and ${WORKLOADS.filter((w) => results[w.key].otherLoad).map((w) => `${results[w.key].otherLoad.map((x) => (x * 100).toFixed(0)).join(' / ')} % during the ${w.key} rounds`).join(', ') || 'an unknown share during the rounds'} (from /proc/stat, minus the benchmark's own processes).
 `;
 
 for (const w of WORKLOADS) {
@@ -802,7 +827,10 @@ for (const w of WORKLOADS) {
       rssSess = `${kb(perSession(res.idle.host, 'self'))}`;
     } else if (lane === 'supergateway' && res.idle.supergateway) {
       rssIdle = mb(res.idle.supergateway.before.self);
-      rssSess = `${kb(perSession(res.idle.supergateway, 'self'))} + ${mb(perSession(res.idle.supergateway, 'tree') - perSession(res.idle.supergateway, 'self'))} of server process`;
+      const i = res.idle.supergateway;
+      const self = perSession(i, 'self');
+      const children = perSession(i, 'tree') - self;
+      rssSess = `${self >= 0 ? kb(self) : `≈0 (its RSS fell ${mb(i.before.self - i.after.self)} meanwhile: GC)`} + ${mb(children)} of server process`;
     }
     md += `| ${LANE_NAMES[lane]} | ${ms(r.p50)} | ${ms(r.p99)} | ${lane === 'direct' ? '–' : d ? msSigned(r.p50 - d.p50) : '–'} | ${cps(r.tput1)} | ${cps(r.tput8)} | ${d ? pct(r.tput8 / d.tput8) : '–'} | ${r.cpuSeq == null ? '–' : `${ms(r.cpuSeq)} / ${ms(r.cpuPar)}`} | ${rssIdle} | ${rssSess} |\n`;
   }

@@ -29,6 +29,15 @@ export class PostStream {
     if (this.waiting.size === 0) this.finish();
   }
 
+  /** The client cancelled one of the requests: it gets no answer; the HTTP answer ends once nothing else waits. */
+  cancel(id: JsonRpcId): void {
+    if (this.done || !this.waiting.delete(id)) return;
+    if (this.waiting.size > 0) return;
+    // An empty event stream is a complete answer that carries no response, which is what a cancelled request gets.
+    if (!this.write && this.collected.length === 0) this.write = startSse(this.res, this.headers);
+    this.finish();
+  }
+
   event(msg: JsonRpcMessage): void {
     if (this.done) return;
     if (!this.write) {
@@ -90,6 +99,10 @@ export class StreamableSession implements HostedSession {
     const post = relatedId !== undefined ? this.open.get(relatedId) : undefined;
     if (post) post.event(msg);
     else this.standalone?.write(msg);
+  }
+
+  cancelled(clientId: JsonRpcId): void {
+    this.open.get(clientId)?.cancel(clientId);
   }
 
   /** Attaches the GET stream; false when one is open already. */

@@ -292,6 +292,7 @@ export class AggregateEndpoint implements McpEndpoint {
       state.pending.delete(id);
       p.child.endpoint.handle(p.child, { ...msg, params: { ...msg.params, requestId: id } });
       p.resolve(undefined);
+      state.session.cancelled?.(clientId as JsonRpcId);
     }
   }
 

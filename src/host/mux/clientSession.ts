@@ -28,6 +28,8 @@ export interface ClientSession {
   readonly record: SessionRecord;
   readonly stats: SessionStats;
   deliver(msg: JsonRpcMessage, relatedId?: JsonRpcId): void;
+  /** The client cancelled this request: no answer will come, so whatever waits for one can stop waiting. */
+  cancelled?(clientId: JsonRpcId): void;
 }
 
 export function newStats(now = Date.now()): SessionStats {

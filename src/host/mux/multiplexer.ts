@@ -195,6 +195,7 @@ export class Multiplexer implements McpEndpoint {
         if (bid === undefined) return;
         this.dropInFlight(bid);
         this.backend?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...msg.params, requestId: bid } });
+        session.cancelled?.(clientId as JsonRpcId);
         return;
       }
       default:

@@ -189,3 +189,25 @@ describe('sessions that end while work is open', function () {
     assert.ok(!seen.includes(404), `statuses seen: ${seen.join(',')}`);
   });
 });
+
+describe('a cancelled request over Streamable HTTP', function () {
+  let t: TestHome | undefined;
+  afterEach(async () => {
+    await t?.dispose();
+    t = undefined;
+  });
+
+  it('ends its POST without an answer instead of holding it open for ever (regression)', async () => {
+    t = await TestHome.create({ proto: fixture('protocolServer.js') });
+    await t.cli(['up']);
+    const s = await post(t, '/mcp/proto', INIT);
+    const headers = { 'mcp-session-id': s.session as string };
+    const open = post(t, '/mcp/proto', { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'wait', arguments: { ms: 60_000 } } }, headers);
+    await new Promise((r) => setTimeout(r, 300));
+    const cancel = await post(t, '/mcp/proto', { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9, reason: 'no longer needed' } }, headers);
+    assert.equal(cancel.status, 202);
+    const answer = await open;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.includes('"id":9'), false, 'no response for a cancelled request');
+  });
+});

@@ -11,6 +11,7 @@ import { DEFAULT_PORT, ensureHomeDirs, homePaths, type HomePaths } from '../shar
 import { claimRegistry, removeRegistryIfOwned, writeFileAtomic } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { watchFile } from './configWatcher';
+import { BearerToken } from './http/bearerToken';
 import { handleControl } from './http/controlApi';
 import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
 import { listenOnFreePort } from './http/listen';
@@ -62,6 +63,7 @@ export class GatewayHost {
   private resolveReady!: () => void;
   private readonly servers: ServerSet;
   private readonly mcp: McpService;
+  private readonly controlBearer: BearerToken;
   private readonly server: http.Server;
 
   private constructor(
@@ -73,6 +75,7 @@ export class GatewayHost {
     private readonly controlToken: string,
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    this.controlBearer = new BearerToken(controlToken);
     // Exists from the start: the listener answers before boot() is done, and an MCP request then must wait, not get 404.
     this.readyPromise = new Promise((r) => (this.resolveReady = r));
     let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
@@ -270,14 +273,13 @@ export class GatewayHost {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      if (req.url === '/health') return sendJson(res, 200, { ok: true });
+      const url = req.url ?? '/';
+      if (url === '/health' || url.startsWith('/health?')) return sendJson(res, 200, { ok: true });
       checkLocalRequest(req, this.port);
       if (await this.mcp.handle(req, res)) return;
-      const url = new URL(req.url ?? '/', `http://${BIND_ADDRESS}`);
-      if (url.pathname === '/health') return sendJson(res, 200, { ok: true });
-      if (url.pathname.startsWith('/api/')) {
-        return await handleControl(req, res, url, {
-          controlToken: this.controlToken,
+      if (url.startsWith('/api/')) {
+        return await handleControl(req, res, new URL(url, `http://${BIND_ADDRESS}`), {
+          controlToken: this.controlBearer,
           servers: this.servers,
           health: () => this.health(),
           status: () => this.status(),
@@ -287,7 +289,7 @@ export class GatewayHost {
           onDidEmit: this.onDidEmit,
         });
       }
-      throw new SharedMcpError('NOT_FOUND', `not found: ${url.pathname}`);
+      throw new SharedMcpError('NOT_FOUND', `not found: ${url.split('?')[0]}`);
     } catch (err) {
       sendError(res, err);
     }

@@ -7,7 +7,7 @@ import { BearerToken } from './http/bearerToken';
 import { LegacySseServer } from './http/legacySse';
 import { handleMcp, parseMcpPath } from './http/mcpRouter';
 import { AggregateEndpoint } from './mux/aggregateEndpoint';
-import { SessionManager, type HostedSession } from './mux/sessionManager';
+import { SessionManager } from './mux/sessionManager';
 import { sessionStatus } from './mux/sessionStatus';
 import { SessionStore } from './mux/sessionStore';
 import type { ServerSet } from './serverSet';
@@ -79,8 +79,8 @@ export class McpService {
   /** Fills each server's sessions into its status; returns the aggregate's. */
   addSessions(servers: ServerStatus[]): SessionStatus[] {
     const byEndpoint = this.sessions.byEndpoint();
-    for (const s of servers) s.sessions = (byEndpoint.get(s.name) ?? []).map((session) => sessionStatus(session as HostedSession, this.options.servers.endpoint(s.name)));
-    return (byEndpoint.get('') ?? []).map((session) => sessionStatus(session as HostedSession, this.aggregate));
+    for (const s of servers) s.sessions = (byEndpoint.get(s.name) ?? []).map((session) => sessionStatus(session, this.options.servers.endpoint(s.name)));
+    return (byEndpoint.get('') ?? []).map((session) => sessionStatus(session, this.aggregate));
   }
 
   /** A server left the config: its sessions will not come back. */

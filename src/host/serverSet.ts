@@ -207,30 +207,22 @@ export class ServerSet {
   /** A per-session server's own process for one session; tracked like any other for orphan cleanup. */
   private async openOwnBackend(def: ServerDefinition, log: ServerLog, init: InitializeParams, signal: AbortSignal): Promise<Backend> {
     this.assertOpen();
-    let spawned: number | undefined;
-    try {
-      const backend = await openBackend(def, {
-        baseEnv: this.options.baseEnv(),
-        log,
-        signal,
-        graceMs: this.options.stopGraceMs(),
-        init,
-        maxMessageBytes: this.options.maxMessageBytes(),
-        onSpawn: (pid) => {
-          spawned = pid;
-          this.options.tracker.add(def.name, pid);
-        },
-      });
-      backend.onDidExit((reason) => {
-        log.line('host', `a session's own process ${backend.pid ?? ''} ${reason}`);
-        // Its group may hold grandchildren that outlived it: stop them before forgetting the pid.
-        void this.closeOwnBackend(def.name, backend);
-      });
-      return backend;
-    } catch (err) {
-      if (spawned !== undefined) this.options.tracker.remove(def.name, spawned);
-      throw err;
-    }
+    const backend = await openBackend(def, {
+      baseEnv: this.options.baseEnv(),
+      log,
+      signal,
+      graceMs: this.options.stopGraceMs(),
+      init,
+      maxMessageBytes: this.options.maxMessageBytes(),
+      onSpawn: (pid) => this.options.tracker.add(def.name, pid),
+      onSpawnUndone: (pid) => this.options.tracker.remove(def.name, pid),
+    });
+    backend.onDidExit((reason) => {
+      log.line('host', `a session's own process ${backend.pid ?? ''} ${reason}`);
+      // Its group may hold grandchildren that outlived it: stop them before forgetting the pid.
+      void this.closeOwnBackend(def.name, backend);
+    });
+    return backend;
   }
 
   private async closeOwnBackend(name: string, backend: Backend): Promise<void> {

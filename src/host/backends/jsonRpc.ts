@@ -42,30 +42,14 @@ export const LATEST_PROTOCOL_VERSION = '2025-11-25';
 export const SUPPORTED_PROTOCOL_VERSIONS = [LATEST_PROTOCOL_VERSION, '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
 
 /** Standard JSON-RPC and MCP error codes the host answers with. */
-export const RPC_PARSE_ERROR = -32700;
 export const RPC_INVALID_REQUEST = -32600;
 export const RPC_METHOD_NOT_FOUND = -32601;
 export const RPC_INVALID_PARAMS = -32602;
 export const RPC_INTERNAL_ERROR = -32603;
 export const RPC_CONNECTION_CLOSED = -32000;
-export const RPC_REQUEST_TIMEOUT = -32001;
-
-export function isRequest(m: JsonRpcMessage): boolean {
-  return m.method !== undefined && m.id !== undefined && m.id !== null;
-}
-export function isNotification(m: JsonRpcMessage): boolean {
-  return m.method !== undefined && (m.id === undefined || m.id === null);
-}
-export function isResponse(m: JsonRpcMessage): boolean {
-  return m.method === undefined && m.id !== undefined && m.id !== null;
-}
 
 export function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): JsonRpcMessage {
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
-}
-
-export function resultResponse(id: JsonRpcId, result: Record<string, unknown>): JsonRpcMessage {
-  return { jsonrpc: '2.0', id, result };
 }
 
 /** True when the value has the shape of one JSON-RPC 2.0 message (request, notification or response). */

@@ -13,8 +13,10 @@ export interface OpenBackendOptions {
   /** Aborting stops a server that is still starting; the open then rejects once it is gone. */
   signal: AbortSignal;
   graceMs: number;
-  /** Called as soon as a stdio server's process exists, before it is ready. */
+  /** Called as soon as a stdio server's process exists, before it is ready (to record it for orphan cleanup). */
   onSpawn(pid: number): void;
+  /** Called when an open that spawned a process fails: the process is gone again (stopped here). */
+  onSpawnUndone(pid: number): void;
   /** What the host says of itself in initialize (the mux's capabilities, or a per-session client's own). */
   init: InitializeParams;
   maxMessageBytes: number;
@@ -38,6 +40,7 @@ export async function openBackend(def: ServerDefinition, options: OpenBackendOpt
   options.onSpawn(backend.pid);
   if (signal.aborted) {
     await backend.close(graceMs);
+    options.onSpawnUndone(backend.pid);
     throw aborted();
   }
   log.line('host', `started pid ${backend.pid}: ${[def.command, ...def.args].join(' ')}`);
@@ -49,6 +52,7 @@ export async function openBackend(def: ServerDefinition, options: OpenBackendOpt
     return backend;
   } catch (err) {
     await backend.close(graceMs);
+    options.onSpawnUndone(backend.pid);
     throw err;
   } finally {
     signal.removeEventListener('abort', onAbort);

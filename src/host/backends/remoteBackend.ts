@@ -32,7 +32,6 @@ export class RemoteBackend implements Backend {
 
   private constructor(
     private readonly transport: Transport,
-    readonly via: 'streamable-http' | 'sse',
     private readonly log: ServerLog,
   ) {
     this.channel = new RpcChannel((msg) => this.transport.send(msg as JSONRPCMessage));
@@ -45,11 +44,11 @@ export class RemoteBackend implements Backend {
   static async connect(def: ServerDefinition, headers: Record<string, string>, init: InitializeParams, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
     const url = new URL(def.url as string);
     const requestInit = { headers };
-    const sse = (): Promise<RemoteBackend> => RemoteBackend.open(new SSEClientTransport(url, { requestInit }), 'sse', init, timeoutMs, log, signal);
+    const sse = (): Promise<RemoteBackend> => RemoteBackend.open(new SSEClientTransport(url, { requestInit }), init, timeoutMs, log, signal);
     try {
       if (def.transport === 'sse') return await sse();
       try {
-        return await RemoteBackend.open(new StreamableHTTPClientTransport(url, { requestInit }), 'streamable-http', init, timeoutMs, log, signal);
+        return await RemoteBackend.open(new StreamableHTTPClientTransport(url, { requestInit }), init, timeoutMs, log, signal);
       } catch (err) {
         const status = httpStatus(err);
         // Servers that only speak the old protocol answer a POST with one of these.
@@ -62,8 +61,8 @@ export class RemoteBackend implements Backend {
     }
   }
 
-  private static async open(transport: Transport, via: RemoteBackend['via'], init: InitializeParams, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
-    const backend = new RemoteBackend(transport, via, log);
+  private static async open(transport: Transport, init: InitializeParams, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
+    const backend = new RemoteBackend(transport, log);
     const onAbort = (): void => void backend.close();
     signal.addEventListener('abort', onAbort, { once: true });
     try {

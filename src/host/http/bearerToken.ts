@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
- * The client bearer token, checked on every MCP request in constant time. The usual header ("Bearer <token>")
+ * A bearer token (the clients' or the control API's), checked on every request in constant time. The usual header ("Bearer <token>")
  * is compared byte for byte against a prepared buffer; any other spelling goes through SHA-256 digests.
  */
 export class BearerToken {

@@ -3,13 +3,14 @@ import { SharedMcpError } from '../../shared/errors';
 import type { Event } from '../../shared/emitter';
 import type { HealthInfo, HostEvent, HostStatus, ServerActionRequest } from '../../shared/controlTypes';
 import type { ServerSet } from '../serverSet';
-import { bearerMatches, openSse, readJsonBody, sendJson } from './httpUtils';
+import type { BearerToken } from './bearerToken';
+import { openSse, readJsonBody, sendJson } from './httpUtils';
 
 export const DEFAULT_LOG_TAIL_LINES = 100;
 
 /** What the control API needs from the host. */
 export interface ControlContext {
-  controlToken: string;
+  controlToken: BearerToken;
   servers: ServerSet;
   health(): HealthInfo;
   /** Settles once start-up (orphan cleanup, first config) is done; server actions wait for it. */
@@ -22,7 +23,7 @@ export interface ControlContext {
 
 /** Serves /api/* (control token required). Throws SharedMcpError for the caller to map to a response. */
 export async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ControlContext): Promise<void> {
-  if (!bearerMatches(req, ctx.controlToken)) throw new SharedMcpError('UNAUTHORIZED', 'missing or wrong control token');
+  if (!ctx.controlToken.matches(req.headers.authorization)) throw new SharedMcpError('UNAUTHORIZED', 'missing or wrong control token');
   const route = `${req.method} ${url.pathname}`;
   const action = /^POST \/api\/servers\/(start|stop|restart)$/.exec(route);
   if (action) {

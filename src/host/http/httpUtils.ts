@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
 
 /** Control API bodies are small; anything bigger is a mistake or an attack. */
@@ -8,13 +7,6 @@ export const SSE_HEARTBEAT_MS = 15_000;
 /** A stream reader that falls this far behind is disconnected rather than buffered without end. */
 export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-/** Compares a presented bearer token with the expected one in constant time. */
-export function bearerMatches(req: IncomingMessage, expected: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const m = /^Bearer\s+(.+)$/i.exec(header);
-  if (!m) return false;
-  return timingSafeEqual(createHash('sha256').update(m[1].trim()).digest(), createHash('sha256').update(expected).digest());
-}
 
 /** DNS-rebinding guard: Host must be a loopback name with our port; Origin, when sent, a loopback origin. */
 export function checkLocalRequest(req: IncomingMessage, port: number): void {
@@ -67,20 +59,27 @@ export function sendError(res: ServerResponse, err: unknown): void {
 
 /** Opens a Server-Sent Events stream with heartbeats; returns a writer and a disposer called when the peer leaves. */
 export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () => void): (data: unknown) => void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  res.write(': connected\n\n');
-  const heartbeat = setInterval(() => res.write(': ping\n\n'), SSE_HEARTBEAT_MS);
+  const write = startSseResponse(res);
+  write(': connected\n\n');
+  const heartbeat = setInterval(() => write(': ping\n\n'), SSE_HEARTBEAT_MS);
   const close = (): void => {
     clearInterval(heartbeat);
     onClose();
   };
   req.on('close', close);
-  return (data) => {
-    if (res.destroyed) return;
+  return (data) => write(`data: ${JSON.stringify(data)}\n\n`);
+}
+
+/** Starts an SSE response; the writer sends one frame, and disconnects a reader that falls too far behind. */
+export function startSseResponse(res: ServerResponse, headers: Record<string, string> = {}): (frame: string) => void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+  res.flushHeaders();
+  return (frame) => {
+    if (res.destroyed || res.writableEnded) return;
     if (res.writableLength > SSE_MAX_BUFFERED_BYTES) {
       res.destroy();
       return;
     }
-    res.write(`data: ${JSON.stringify(data)}\n\n`);
+    res.write(frame);
   };
 }

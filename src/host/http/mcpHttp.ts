@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
 import { isJsonRpcMessage, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
-import { SSE_MAX_BUFFERED_BYTES } from './httpUtils';
+import { startSseResponse } from './httpUtils';
 
 /** Sends an error as MCP clients expect it: a JSON-RPC error object, with the HTTP status of its code. */
 export function sendRpcError(res: ServerResponse, err: unknown, id: JsonRpcId | null = null, headers: Record<string, string> = {}): void {
@@ -61,16 +61,8 @@ export function checkPostHeaders(req: IncomingMessage): void {
   }
 }
 
-/** Opens an SSE response; returns a writer that disconnects a reader that falls too far behind. */
+/** Opens an SSE response that carries MCP messages (`event: message`). */
 export function startSse(res: ServerResponse, headers: Record<string, string>): (msg: JsonRpcMessage) => void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
-  res.flushHeaders();
-  return (msg) => {
-    if (res.destroyed || res.writableEnded) return;
-    if (res.writableLength > SSE_MAX_BUFFERED_BYTES) {
-      res.destroy();
-      return;
-    }
-    res.write(`event: message\ndata: ${JSON.stringify(msg)}\n\n`);
-  };
+  const write = startSseResponse(res, headers);
+  return (msg) => write(`event: message\ndata: ${JSON.stringify(msg)}\n\n`);
 }

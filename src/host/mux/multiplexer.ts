@@ -27,7 +27,6 @@ interface InFlight {
   session: ClientSession;
   clientId: JsonRpcId;
   method: string;
-  progressToken?: string | number;
   /** resources/subscribe or unsubscribe: the URI whose count this answer settles. */
   uri?: string;
 }
@@ -145,10 +144,7 @@ export class Multiplexer implements McpEndpoint {
     if (this.disposed) return;
     this.disposed = true;
     this.subscription.dispose();
-    for (const [bid, entry] of [...this.inFlight.entries()]) {
-      this.dropInFlight(bid);
-      entry.session.deliver(errorResponse(entry.clientId, RPC_INTERNAL_ERROR, `server "${this.options.name}" was removed or reconfigured while handling ${entry.method}`));
-    }
+    this.failInFlight('was removed or reconfigured');
     for (const s of [...this.sessions]) {
       this.close(s);
       this.onDidEndSessionEmitter.fire(s);
@@ -171,7 +167,6 @@ export class Multiplexer implements McpEndpoint {
     let params = msg.params;
     const token = params?._meta?.progressToken;
     if (typeof token === 'string' || typeof token === 'number') {
-      entry.progressToken = token;
       params = { ...params, _meta: { ...params?._meta, progressToken: bid } };
       this.progress.set(bid, { session, token, clientId: entry.clientId });
     }
@@ -274,7 +269,11 @@ export class Multiplexer implements McpEndpoint {
   private setBackend(backend: Backend | undefined): void {
     if (backend === this.backend) return;
     this.backend = backend;
-    if (!backend) return this.failInFlight();
+    if (!backend) {
+      this.failInFlight('stopped', '; it restarts by itself, try again');
+      this.serverRequests.clear();
+      return;
+    }
     // A restart, not the first start: lists that changed meanwhile are announced (the first read announces nothing).
     const restarted = this.started;
     this.started = true;
@@ -292,14 +291,12 @@ export class Multiplexer implements McpEndpoint {
     });
   }
 
-  /** The backend is gone: everything in flight fails now, with the same error for every caller. */
-  private failInFlight(): void {
-    const entries = [...this.inFlight.entries()];
-    for (const [bid, entry] of entries) {
+  /** The backend is gone or the server left: everything in flight fails now, with the same error for every caller. */
+  private failInFlight(what: string, hint = ''): void {
+    for (const [bid, entry] of [...this.inFlight.entries()]) {
       this.dropInFlight(bid);
-      entry.session.deliver(errorResponse(entry.clientId, RPC_INTERNAL_ERROR, `server "${this.options.name}" stopped while handling ${entry.method}; it restarts by itself, try again`));
+      entry.session.deliver(errorResponse(entry.clientId, RPC_INTERNAL_ERROR, `server "${this.options.name}" ${what} while handling ${entry.method}${hint}`));
     }
-    this.serverRequests.clear();
   }
 
   /** A session that never set a level sees what it would see alone, unless another session turned the backend up. */

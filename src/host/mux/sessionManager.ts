@@ -35,7 +35,8 @@ export class SessionManager {
   /** Sessions whose endpoint is still opening count towards the cap too. */
   private opening = 0;
   private readonly resurrecting = new Map<string, Promise<HostedSession | undefined>>();
-  private readonly endpointSubscriptions = new Map<McpEndpoint, Disposable>();
+  /** One listener per endpoint object, with the name it serves (a reloaded server gets a new endpoint). */
+  private readonly endpointSubscriptions = new Map<McpEndpoint, { name: string; subscription: Disposable }>();
   private readonly reaper: NodeJS.Timeout;
 
   constructor(private readonly options: SessionManagerOptions) {
@@ -105,8 +106,8 @@ export class SessionManager {
   }
 
   /** Sessions grouped by endpoint name, for status. */
-  byEndpoint(): Map<string, ClientSession[]> {
-    const out = new Map<string, ClientSession[]>();
+  byEndpoint(): Map<string, HostedSession[]> {
+    const out = new Map<string, HostedSession[]>();
     for (const { session } of this.live.values()) {
       const list = out.get(session.record.endpoint) ?? [];
       list.push(session);
@@ -118,6 +119,12 @@ export class SessionManager {
   /** Forgets an endpoint that went away (server removed): its sessions end and are not recreated. */
   forgetEndpoint(name: string): void {
     this.options.store.deleteEndpoint(name);
+    // Its endpoint object is gone: stop listening to it (and holding it in memory).
+    for (const [endpoint, entry] of this.endpointSubscriptions) {
+      if (entry.name !== name || this.options.endpoint(name) === endpoint) continue;
+      entry.subscription.dispose();
+      this.endpointSubscriptions.delete(endpoint);
+    }
   }
 
   /** Ends every session (they stay on disk for the next host) and writes the store; idempotent. */
@@ -125,7 +132,7 @@ export class SessionManager {
     clearInterval(this.reaper);
     for (const { session } of this.live.values()) session.record.lastActivity = session.stats.lastActivity;
     for (const id of [...this.live.keys()]) this.end(id, false);
-    for (const d of this.endpointSubscriptions.values()) d.dispose();
+    for (const { subscription } of this.endpointSubscriptions.values()) subscription.dispose();
     this.endpointSubscriptions.clear();
     await this.options.store.flush();
   }
@@ -151,16 +158,16 @@ export class SessionManager {
   private add(session: HostedSession, endpoint: McpEndpoint): void {
     this.live.set(session.record.id, { session, endpoint });
     if (!this.endpointSubscriptions.has(endpoint)) {
-      this.endpointSubscriptions.set(
-        endpoint,
-        endpoint.onDidEndSession((s) => {
+      this.endpointSubscriptions.set(endpoint, {
+        name: session.record.endpoint,
+        subscription: endpoint.onDidEndSession((s) => {
           const l = this.live.get(s.record.id);
           if (l?.endpoint !== endpoint) return;
           this.live.delete(s.record.id);
           l.session.record.lastActivity = l.session.stats.lastActivity;
           l.session.terminate();
         }),
-      );
+      });
     }
   }
 

@@ -216,7 +216,6 @@ export class ServerSupervisor {
     this.abortLaunch = abort;
     this.setState('starting', null);
     let backend: Backend;
-    let spawned: number | undefined;
     try {
       backend = await openBackend(this.definition, {
         baseEnv: this.deps.baseEnv(),
@@ -225,14 +224,10 @@ export class ServerSupervisor {
         graceMs: this.deps.stopGraceMs(),
         init: this.deps.initParams(),
         maxMessageBytes: this.deps.maxMessageBytes(),
-        onSpawn: (pid) => {
-          spawned = pid;
-          this.deps.tracker.add(this.name, pid);
-        },
+        onSpawn: (pid) => this.deps.tracker.add(this.name, pid),
+        onSpawnUndone: (pid) => this.deps.tracker.remove(this.name, pid),
       });
     } catch (err) {
-      // openBackend has stopped the process it spawned before failing: forget it.
-      if (spawned !== undefined) this.deps.tracker.remove(this.name, spawned);
       if (gen !== this.generation) return;
       const e = toSharedMcpError(err);
       // A missing command or a bad reference will not fix itself by retrying; a 401 needs the user.

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { SSE_MAX_BUFFERED_BYTES, bearerMatches, checkLocalRequest, openSse } from '../../../../src/host/http/httpUtils';
+import { BearerToken } from '../../../../src/host/http/bearerToken';
+import { SSE_MAX_BUFFERED_BYTES, checkLocalRequest, openSse } from '../../../../src/host/http/httpUtils';
 import { SharedMcpError } from '../../../../src/shared/errors';
 
 describe('httpUtils', () => {
@@ -38,6 +39,7 @@ describe('httpUtils', () => {
 
   it('checks bearer tokens and loopback Host/Origin', () => {
     const req = (headers: http.IncomingHttpHeaders): http.IncomingMessage => ({ headers }) as http.IncomingMessage;
+    const bearerMatches = (r: http.IncomingMessage, token: string): boolean => new BearerToken(token).matches(r.headers.authorization);
     assert.equal(bearerMatches(req({ authorization: 'Bearer abc' }), 'abc'), true);
     assert.equal(bearerMatches(req({ authorization: 'Bearer abd' }), 'abc'), false);
     assert.equal(bearerMatches(req({}), 'abc'), false);

@@ -5,7 +5,8 @@
 // @modelcontextprotocol/server-everything's `echo`. Lanes for each:
 //   direct       the client spawns the server and speaks newline-delimited JSON-RPC over stdio
 //                (8 clients = 8 server processes, one per client, which is what clients do today);
-//   host-lean    our host (`shared-mcp up`), a minimal keep-alive `http.request` client;
+//   host-lean    our host (`shared-mcp up`), a minimal keep-alive HTTP/1.1 client on a raw socket
+//                (bench/rawHttpClient.mjs);
 //   host-sdk     our host, the MCP SDK's Client + StreamableHTTPClientTransport;
 //   supergateway supergateway (devDependency) `--outputTransport streamableHttp --stateful`,
 //                the same lean client.
@@ -28,6 +29,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
+import { RawHttpConnection } from './rawHttpClient.mjs';
 import { machine, today, writeSection } from './resultsFile.mjs';
 
 /** A failure with a message that says it all: printed without a stack trace. */
@@ -389,35 +391,24 @@ function responseMessages(contentType, body) {
   die(`unexpected response Content-Type "${contentType}"`);
 }
 
-/** A minimal Streamable HTTP client: node:http with a keep-alive agent of one socket. */
+/** A minimal Streamable HTTP client: one keep-alive connection (bench/rawHttpClient.mjs), or a shared one. */
 class LeanClient {
-  constructor(url, token, workload, label, agent) {
+  constructor(url, token, workload, label, connection) {
     this.url = new URL(url);
     this.w = workload;
     this.label = label;
-    this.agent = agent ?? new http.Agent({ keepAlive: true, maxSockets: 1 });
-    this.ownAgent = !agent;
+    this.conn = connection ?? new RawHttpConnection(this.url, REQUEST_TIMEOUT_MS);
+    this.ownConnection = !connection;
     this.headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
     if (token) this.headers.authorization = `Bearer ${token}`;
     this.nextId = 0;
-    this.callBody = null;
   }
-  send(method, body) {
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { host: this.url.hostname, port: this.url.port, path: this.url.pathname, method, agent: this.agent, headers: body === undefined ? this.headersNoBody : this.headers },
-        (res) => {
-          const chunks = [];
-          res.setEncoding('utf8');
-          res.on('data', (c) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: chunks.join('') }));
-          res.on('error', reject);
-        },
-      );
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new BenchError(`${this.label}: ${method} ${this.url.pathname} got no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', (e) => reject(e instanceof BenchError ? e : new BenchError(`${this.label}: ${method} ${this.url.href}: ${e.message}`)));
-      req.end(body);
-    });
+  async send(method, body) {
+    try {
+      return await this.conn.request(method, this.url.pathname, body === undefined ? this.headersNoBody : this.headers, body);
+    } catch (e) {
+      throw e instanceof BenchError ? e : new BenchError(`${this.label}: ${method} ${this.url.href}: ${e.message}`);
+    }
   }
   async rpc(msg) {
     const res = await this.send('POST', JSON.stringify(msg));
@@ -450,7 +441,7 @@ class LeanClient {
       if (res.status !== 200 && res.status !== 204 && res.status !== 202) die(`${this.label}: DELETE of the session answered HTTP ${res.status}: ${res.body.slice(0, 200)}`);
       this.sessionId = undefined;
     }
-    if (this.ownAgent) this.agent.destroy();
+    if (this.ownConnection) this.conn.close();
   }
 }
 
@@ -553,12 +544,13 @@ async function idleSessions({ label, url, token, workload, pid, tree }) {
   await sleep(1000);
   const before = { self: rssBytes(pid), tree: tree ? treeRss(pid) : null };
   process.stderr.write(`  ${label}: ${IDLE_SESSIONS} idle sessions…`);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  // One connection for all of them, as a client would reuse its connections: the sessions are what is measured.
+  const connection = new RawHttpConnection(new URL(url), REQUEST_TIMEOUT_MS);
   const sessions = [];
   try {
     for (let i = 0; i < IDLE_SESSIONS; i += 4) {
       const batch = [];
-      for (let j = i; j < Math.min(IDLE_SESSIONS, i + 4); j++) batch.push(new LeanClient(url, token, workload, `${label} idle session ${j}`, agent).initialize());
+      for (let j = i; j < Math.min(IDLE_SESSIONS, i + 4); j++) batch.push(new LeanClient(url, token, workload, `${label} idle session ${j}`, connection).initialize());
       sessions.push(...(await Promise.all(batch)));
     }
     await sleep(2000);
@@ -567,7 +559,7 @@ async function idleSessions({ label, url, token, workload, pid, tree }) {
     return { before, after, n: IDLE_SESSIONS };
   } finally {
     for (const s of sessions) await s.close().catch(() => {});
-    agent.destroy();
+    connection.close();
   }
 }
 

@@ -34,7 +34,8 @@ export class StdioBackend implements Backend {
   private readonly channel = new RpcChannel((msg) => this.send(msg));
   private exited: ExitInfo | undefined;
   private closing: Promise<void> | undefined;
-  private corked = false;
+  /** Messages waiting for the end of this turn of the event loop; undefined when none was sent in it. */
+  private batch: string[] | undefined;
   /** The process tree as last sampled; lets a stop find grandchildren that left the group. */
   knownTree: ProcessInfo[] = [];
 
@@ -122,17 +123,20 @@ export class StdioBackend implements Backend {
   send(message: JsonRpcMessage): void {
     const stdin = this.child.stdin;
     if (this.exited || !stdin?.writable) return;
-    // Messages sent in one turn of the event loop (requests of many sessions read together) leave in one write:
-    // a pipe write is the single most expensive step of a call. setImmediate runs right after that turn's I/O.
-    if (!this.corked) {
-      this.corked = true;
-      stdin.cork();
-      setImmediate(() => {
-        this.corked = false;
-        stdin.uncork();
-      });
+    const line = `${JSON.stringify(message)}\n`;
+    // The first message of a turn of the event loop leaves at once; more in the same turn (requests of many
+    // sessions read together) wait for its end and leave in one write: a pipe write is the costliest step of a call.
+    if (this.batch) {
+      this.batch.push(line);
+      return;
     }
-    stdin.write(`${JSON.stringify(message)}\n`);
+    stdin.write(line);
+    this.batch = [];
+    setImmediate(() => {
+      const batch = this.batch ?? [];
+      this.batch = undefined;
+      if (batch.length > 0 && stdin.writable) stdin.write(batch.length === 1 ? batch[0] : batch.join(''));
+    });
   }
 
   /** Stops the whole process tree (TERM, then KILL after graceMs); idempotent. */

@@ -165,7 +165,20 @@ function alive(pid) {
   const st = procStat(pid);
   return !!st && st.state !== 'Z';
 }
+/**
+ * CPU time of all of pid's threads in ms, from /proc/<pid>/task/<tid>/schedstat (nanoseconds); falls back to
+ * /proc/<pid>/stat (clock ticks, 10 ms: too coarse for a round of a few hundred calls) without schedstat.
+ */
 function cpuMs(pid) {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {} // a thread that just ended
+    }
+    if (ns > 0) return ns / 1e6;
+  } catch {}
   const s = procStat(pid);
   if (!s) die(`process ${pid} is gone (cannot read /proc/${pid}/stat)`);
   return ((s.utime + s.stime) * 1000) / CLK_TCK;
@@ -790,9 +803,9 @@ let md = `## MCP bridge: tool-call latency, throughput, CPU and memory
 Measured ${today()} by bench/muxBench.mjs on the host built from ${build}. Per lane and workload: one client for sequential calls and ${CONCURRENT} concurrent clients, each with its own session and connection, opened once and warmed up with ${WARMUP.toLocaleString('en-US')} calls; then ${CALLS.toLocaleString('en-US')} sequential \`tools/call echo\` calls (latency, 1-client calls/s) and ${(CALLS * 4).toLocaleString('en-US')} calls shared by the ${CONCURRENT} clients, in ${ROUNDS} rounds in which the lanes take turns. Payload \`"hello"\`.
 
 - **direct stdio**: the benchmark spawns the server and writes newline-delimited JSON-RPC to it. With ${CONCURRENT} clients it is ${CONCURRENT} server processes, one per client, each with its own sequential loop: what MCP clients do today (every client session spawns its own copy).
-- **our host**: \`shared-mcp up\` with both servers in a temporary home, endpoint \`/mcp/<server>\` with the bearer token. The *lean client* is \`node:http\` with a keep-alive agent of one socket per client; the *SDK client* is @modelcontextprotocol/sdk ${sdkVersion} \`Client\` + \`StreamableHTTPClientTransport\`.
+- **our host**: \`shared-mcp up\` with both servers in a temporary home, endpoint \`/mcp/<server>\` with the bearer token. The *lean client* is a keep-alive HTTP/1.1 client written straight to a TCP socket (bench/rawHttpClient.mjs), one connection per client: \`node:http\`'s client costs about as much CPU per call as the bridge itself, on the same cores, so with it the 8-client numbers measured the client; the *SDK client* is @modelcontextprotocol/sdk ${sdkVersion} \`Client\` + \`StreamableHTTPClientTransport\`.
 - **supergateway**: \`supergateway --stdio "<server>" --outputTransport streamableHttp --stateful --logLevel none\`, endpoint \`/mcp\`, the same lean client. \`--logLevel none\` because by default it logs every message; stateful supergateway spawns **one server process per session**, so its ${CONCURRENT} clients also get ${CONCURRENT} server processes.
-- *added p50* is the lane's p50 minus direct stdio's p50; *8-client ratio* is the lane's ${CONCURRENT}-client calls/s ÷ direct stdio's. *CPU/call* is the bridge process's own utime+stime (\`/proc/<pid>/stat\`) over the sequential run / over the ${CONCURRENT}-client run, divided by the calls made; the servers' CPU is not in it.
+- *added p50* is the lane's p50 minus direct stdio's p50; *8-client ratio* is the lane's ${CONCURRENT}-client calls/s ÷ direct stdio's. *CPU/call* is the bridge process's own CPU time (all its threads' \`/proc/<pid>/task/*/schedstat\`, in ns) over the sequential run / over the ${CONCURRENT}-client run, divided by the calls made; the servers' CPU is not in it.
 - *RSS*: the bridge process's VmRSS after the lanes ran (their sessions closed with DELETE), and the increase per session after opening ${IDLE_SESSIONS} idle sessions (initialize + initialized, then nothing). For direct stdio the "per session" cost is a whole server process.
 - The benchmark's clients run in one Node process on the same ${os.cpus().length} cores as the bridges and servers. Other processes on the machine used ${(busyBefore * 100).toFixed(0)} % of the CPUs just before the start, and ${WORKLOADS.filter((w) => results[w.key].otherLoad).map((w) => `${results[w.key].otherLoad.map((x) => (x * 100).toFixed(0)).join(' / ')} % during the ${w.key} rounds`).join(', ') || 'an unknown share during the rounds'} (from /proc/stat, minus the benchmark's own processes).
 `;

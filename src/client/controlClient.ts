@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import { SharedMcpError, fromErrorBody } from '../shared/errors';
-import type { HostEvent, HostStatus, LogLine, ServerActionResult } from '../shared/controlTypes';
+import type { HostEvent, HostStatus, LogLine, ServerActionResult, ServerToolsResult } from '../shared/controlTypes';
 import type { HostRegistry } from '../shared/registry';
 import { parseSse } from './sseParser';
 
@@ -34,6 +34,10 @@ export class ControlClient {
 
   shutdown(): Promise<{ ok: true }> {
     return this.request('POST', '/api/shutdown', {});
+  }
+
+  tools(server: string): Promise<ServerToolsResult> {
+    return this.request('GET', `/api/servers/${encodeURIComponent(server)}/tools`);
   }
 
   logs(server: string, tail: number): Promise<{ lines: LogLine[] }> {

@@ -103,6 +103,8 @@ export class GatewayHost {
         this.log.info(`${c.server}: ${c.previous} → ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
         this.emit({ type: 'server-state', server: c.server, state: c.state, previous: c.previous, reason: c.reason, at: new Date().toISOString() });
       }),
+      this.servers.onDidChangeTools((server) => this.emit({ type: 'tools-changed', server, at: new Date().toISOString() })),
+      this.mcp.sessions.onDidChangeSessions((endpoint) => this.emit({ type: 'sessions-changed', endpoint, at: new Date().toISOString() })),
     );
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }

@@ -45,6 +45,9 @@ export class ServerSet {
   private readonly entries = new Map<string, Entry>();
   private readonly onDidChangeStateEmitter = new Emitter<StateChange>();
   readonly onDidChangeState = this.onDidChangeStateEmitter.event;
+  private readonly onDidChangeToolsEmitter = new Emitter<string>();
+  /** A server's tool list changed (its name). */
+  readonly onDidChangeTools = this.onDidChangeToolsEmitter.event;
   private readonly sampler: NodeJS.Timeout;
   private closed = false;
 
@@ -159,6 +162,7 @@ export class ServerSet {
     clearInterval(this.sampler);
     await Promise.all([...this.entries.keys()].map((name) => this.remove(name)));
     this.onDidChangeStateEmitter.dispose();
+    this.onDidChangeToolsEmitter.dispose();
   }
 
   /** SIGKILL to every process of every server, synchronously (forced host exit). */
@@ -189,7 +193,7 @@ export class ServerSet {
             openBackend: (init, signal) => this.openOwnBackend(supervisor.def, log, init, signal),
             closeBackend: (b) => this.closeOwnBackend(def.name, b),
           })
-        : new Multiplexer(new SupervisorSource(supervisor), { ...muxOptions, passthroughInit: false });
+        : new Multiplexer(new SupervisorSource(supervisor), { ...muxOptions, passthroughInit: false, onDidChangeTools: () => this.onDidChangeToolsEmitter.fire(def.name) });
     const subscription = supervisor.onDidChangeState((c) => this.onDidChangeStateEmitter.fire(c));
     this.entries.set(def.name, { supervisor, log, endpoint, subscription });
   }

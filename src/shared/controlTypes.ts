@@ -95,7 +95,11 @@ export type HostEvent =
   | { type: 'server-state'; server: string; state: ServerState; previous: ServerState; reason: string | null; at: string }
   | { type: 'config-reloaded'; added: string[]; removed: string[]; changed: string[]; at: string }
   | { type: 'config-error'; message: string; problems: ConfigProblem[]; at: string }
-  | { type: 'host-stopping'; at: string };
+  | { type: 'host-stopping'; at: string }
+  /** A server's tool list changed, or was read for the first time after a start. */
+  | { type: 'tools-changed'; server: string; at: string }
+  /** An MCP client session opened or ended on an endpoint ("" is the aggregate `/mcp`). */
+  | { type: 'sessions-changed'; endpoint: string; at: string };
 
 export interface LogLine {
   /** ISO time the line arrived. */
@@ -107,6 +111,11 @@ export interface LogLine {
 /** POST /api/servers/{start,stop,restart} body: no names means every server. */
 export interface ServerActionRequest {
   names?: string[];
+}
+
+/** GET /api/servers/<name>/tools: what clients see, after the tools filter; null until the server was listed. */
+export interface ServerToolsResult {
+  tools: Array<{ name: string; description?: string }> | null;
 }
 
 export interface ServerActionResult {

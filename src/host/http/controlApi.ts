@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import type { Event } from '../../shared/emitter';
-import type { HealthInfo, HostEvent, HostStatus, ServerActionRequest } from '../../shared/controlTypes';
+import type { HealthInfo, HostEvent, HostStatus, ServerActionRequest, ServerToolsResult } from '../../shared/controlTypes';
 import type { ServerSet } from '../serverSet';
 import type { BearerToken } from './bearerToken';
 import { openSse, readJsonBody, sendJson } from './httpUtils';
@@ -38,6 +38,12 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
   }
   const logs = /^GET \/api\/servers\/([^/]+)\/logs$/.exec(route);
   if (logs) return serveLogs(req, res, url, ctx, decodeName(logs[1]));
+  const tools = /^GET \/api\/servers\/([^/]+)\/tools$/.exec(route);
+  if (tools) {
+    const name = decodeName(tools[1]);
+    ctx.servers.resolve([name]);
+    return sendJson(res, 200, { tools: ctx.servers.endpoint(name)?.tools() ?? null } satisfies ServerToolsResult);
+  }
   switch (route) {
     case 'GET /api/health':
       return sendJson(res, 200, ctx.health());

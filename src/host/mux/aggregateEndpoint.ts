@@ -1,3 +1,4 @@
+import type { ToolSummary } from './listCache';
 import { Emitter } from '../../shared/emitter';
 import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
 import { VERSION } from '../../shared/version';
@@ -116,6 +117,10 @@ export class AggregateEndpoint implements McpEndpoint {
   }
 
   toolCount(): number | null {
+    return null;
+  }
+
+  tools(): ToolSummary[] | null {
     return null;
   }
 

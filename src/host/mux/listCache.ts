@@ -23,6 +23,9 @@ export class ListCache {
   tools: ToolSummary[] | null = null;
   private readonly fingerprints = new Map<string, string>();
 
+  /** onToolsChanged: the tools differ from the last read (the first read included). */
+  constructor(private readonly onToolsChanged: () => void = () => undefined) {}
+
   /**
    * Re-reads the lists the backend has; resolves with the list_changed notifications due (a list that differs
    * from the one seen before; nothing on the first read). Failures leave the old values.
@@ -38,6 +41,7 @@ export class ListCache {
         const fp = JSON.stringify(items);
         const before = this.fingerprints.get(l.key);
         this.fingerprints.set(l.key, fp);
+        if (before !== fp && l.key === 'tools') this.onToolsChanged();
         if (before !== undefined && before !== fp) due.push(l.notification);
       }),
     );

@@ -1,3 +1,4 @@
+import type { ToolSummary } from './listCache';
 import type { Event } from '../../shared/emitter';
 import type { Backend } from '../backends/backend';
 import type { InitializeParams, InitializeResult, JsonRpcMessage } from '../backends/jsonRpc';
@@ -15,6 +16,8 @@ export interface McpEndpoint {
   readonly onDidEndSession: Event<ClientSession>;
   /** The number of tools clients see, when known. */
   toolCount(): number | null;
+  /** The tools clients see (after the tools filter), when known. */
+  tools(): ToolSummary[] | null;
   /** Ends every session; idempotent. */
   dispose(): void;
 }

@@ -14,7 +14,7 @@ import {
 } from '../backends/jsonRpc';
 import type { ServerLog } from '../logs/serverLog';
 import type { ClientSession } from './clientSession';
-import { ListCache } from './listCache';
+import { ListCache, type ToolSummary } from './listCache';
 import { isLogLevel, levelRank, mostVerbose } from './logLevels';
 import type { BackendSource, McpEndpoint } from './mcpEndpoint';
 import { ServerRequestRouter } from './serverRequestRouter';
@@ -39,6 +39,8 @@ export interface MuxOptions {
   log: ServerLog;
   /** per-session: the backend was initialized with the client's own params, so its answer goes back unchanged. */
   passthroughInit: boolean;
+  /** The server's tools changed (or were read for the first time). */
+  onDidChangeTools?(): void;
 }
 
 /**
@@ -58,7 +60,7 @@ export class Multiplexer implements McpEndpoint {
   private readonly levels = new Map<ClientSession, string>();
   private backendLevel: string | undefined;
   private readonly serverRequests: ServerRequestRouter;
-  readonly lists = new ListCache();
+  readonly lists = new ListCache(() => this.options.onDidChangeTools?.());
   private backend: Backend | undefined;
   private nextId = 1;
   private started = false;
@@ -87,10 +89,14 @@ export class Multiplexer implements McpEndpoint {
   }
 
   toolCount(): number | null {
+    return this.tools()?.length ?? null;
+  }
+
+  tools(): ToolSummary[] | null {
     const tools = this.lists.tools;
     if (!tools) return null;
     const filter = this.options.tools();
-    return tools.filter((t) => toolAllowed(filter, t.name)).length;
+    return tools.filter((t) => toolAllowed(filter, t.name));
   }
 
   handle(session: ClientSession, msg: JsonRpcMessage): void {

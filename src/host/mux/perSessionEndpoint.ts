@@ -1,3 +1,4 @@
+import type { ToolSummary } from './listCache';
 import { Emitter } from '../../shared/emitter';
 import type { Backend } from '../backends/backend';
 import type { InitializeParams, InitializeResult, JsonRpcMessage } from '../backends/jsonRpc';
@@ -124,9 +125,14 @@ export class PerSessionEndpoint implements McpEndpoint {
   }
 
   toolCount(): number | null {
+    return this.tools()?.length ?? null;
+  }
+
+  /** Each session has its own process; any of them tells what the server offers. */
+  tools(): ToolSummary[] | null {
     for (const { mux } of this.muxes.values()) {
-      const n = mux.toolCount();
-      if (n !== null) return n;
+      const tools = mux.tools();
+      if (tools !== null) return tools;
     }
     return null;
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SharedMcpError } from '../../shared/errors';
-import type { Disposable } from '../../shared/emitter';
+import { Emitter, type Disposable } from '../../shared/emitter';
 import type { InitializeParams, InitializeResult, JsonRpcMessage } from '../backends/jsonRpc';
 import type { ClientSession, SessionRecord } from './clientSession';
 import type { McpEndpoint } from './mcpEndpoint';
@@ -38,6 +38,9 @@ export class SessionManager {
   /** One listener per endpoint object, with the name it serves (a reloaded server gets a new endpoint). */
   private readonly endpointSubscriptions = new Map<McpEndpoint, { name: string; subscription: Disposable }>();
   private readonly reaper: NodeJS.Timeout;
+  private readonly onDidChangeSessionsEmitter = new Emitter<string>();
+  /** A session opened or ended on an endpoint (its name; "" is the aggregate). */
+  readonly onDidChangeSessions = this.onDidChangeSessionsEmitter.event;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.reaper = setInterval(() => this.reap(), 1000);
@@ -103,6 +106,7 @@ export class SessionManager {
     this.live.delete(id);
     l.endpoint.close(l.session);
     l.session.terminate();
+    this.onDidChangeSessionsEmitter.fire(l.session.record.endpoint);
   }
 
   /** Sessions grouped by endpoint name, for status. */
@@ -134,6 +138,7 @@ export class SessionManager {
     for (const id of [...this.live.keys()]) this.end(id, false);
     for (const { subscription } of this.endpointSubscriptions.values()) subscription.dispose();
     this.endpointSubscriptions.clear();
+    this.onDidChangeSessionsEmitter.dispose();
     await this.options.store.flush();
   }
 
@@ -157,6 +162,7 @@ export class SessionManager {
 
   private add(session: HostedSession, endpoint: McpEndpoint): void {
     this.live.set(session.record.id, { session, endpoint });
+    this.onDidChangeSessionsEmitter.fire(session.record.endpoint);
     if (!this.endpointSubscriptions.has(endpoint)) {
       this.endpointSubscriptions.set(endpoint, {
         name: session.record.endpoint,
@@ -166,6 +172,7 @@ export class SessionManager {
           this.live.delete(s.record.id);
           l.session.record.lastActivity = l.session.stats.lastActivity;
           l.session.terminate();
+          this.onDidChangeSessionsEmitter.fire(s.record.endpoint);
         }),
       });
     }

@@ -1,44 +1,60 @@
 /**
- * Entry of dist/extension.js. The extension never owns servers: it finds or starts the per-machine host and
- * asks it to act. The sidebar, status bar and live logs arrive with the extension UI work; this entry gives the
- * command palette Up and Stop Gateway Host on top of the same client the CLI uses.
+ * Entry of dist/extension.js. The extension never owns servers: it finds or starts the per-machine host and shows
+ * it live (the Servers tree, the status bar, log channels, VS Code's MCP registry). activate() returns at once and
+ * never waits on the host.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ControlClient } from '../client/controlClient';
 import { ensureHost } from '../client/ensureHost';
-import { findHost } from '../shared/healthCheck';
+import { HostConnection } from '../client/hostConnection';
 import { findNodeRuntime } from '../client/nodeRuntime';
-import { toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
+import { registerCommands } from './commands';
+import { LogChannels } from './logChannels';
+import { McpProvider } from './mcpProvider';
+import { ServersView } from './serversView';
+import { StatusBar } from './statusBar';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns: the live pieces, for other extensions and for the tests (a tree's items cannot be read otherwise). */
+export interface SharedMcpApi {
+  connection: HostConnection;
+  serversView: ServersView;
+  statusBar: StatusBar;
+  mcpProvider: McpProvider;
+  logs: LogChannels;
+  /** Milliseconds activate() itself took. */
+  activateMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): SharedMcpApi {
+  const started = performance.now();
   const home = resolveHome();
-  const hostScript = path.join(context.extensionPath, 'dist', 'host.js');
-  const report = (err: unknown): void => void vscode.window.showErrorMessage(`Shared MCP: ${toSharedMcpError(err).message}`);
+  const settings = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('sharedMcp');
+  const connection = new HostConnection({
+    home,
+    start: async () => {
+      const configured = settings().get<string>('nodePath', '').trim();
+      const runtime = configured ? { path: configured, env: {} } : await findNodeRuntime();
+      const handle = await ensureHost({ home, hostScript: path.join(context.extensionPath, 'dist', 'host.js'), nodePath: runtime.path, env: runtime.env });
+      return handle.registry;
+    },
+  });
+  const logs = new LogChannels(connection);
+  const serversView = new ServersView(connection);
+  const statusBar = new StatusBar(connection);
+  const mcpProvider = new McpProvider(connection, home);
   context.subscriptions.push(
-    vscode.commands.registerCommand('sharedMcp.up', async () => {
-      try {
-        const runtime = await findNodeRuntime();
-        const handle = await ensureHost({ home, hostScript, nodePath: runtime.path, env: runtime.env });
-        const { servers } = await new ControlClient(handle.registry).start();
-        const up = servers.filter((s) => s.state === 'running').length;
-        void vscode.window.showInformationMessage(`Shared MCP: host on port ${handle.registry.port}, ${up}/${servers.length} servers running`);
-      } catch (err) {
-        report(err);
-      }
-    }),
-    vscode.commands.registerCommand('sharedMcp.stopHost', async () => {
-      try {
-        const reg = await findHost(home);
-        if (reg) await new ControlClient(reg).shutdown();
-      } catch (err) {
-        report(err);
-      }
-    }),
+    connection,
+    logs,
+    serversView,
+    statusBar,
+    mcpProvider,
+    ...registerCommands({ home, connection, logs, startHost: async () => (connection.snapshot.phase === 'connected' ? undefined : connection.connect(true)) }),
   );
+  void connection.connect(settings().get<boolean>('startHostOnActivation', true));
+  return { connection, serversView, statusBar, mcpProvider, logs, activateMs: performance.now() - started };
 }
 
 export function deactivate(): void {
-  // The host outlives the editor by design: nothing to stop here.
+  // The host outlives the editor by design: nothing to stop here (context.subscriptions closes our streams).
 }

@@ -140,6 +140,7 @@ export class ServerSet {
         sessions: [],
         name: s.name,
         transport: s.def.transport,
+        launch: s.def.transport === 'stdio' ? [s.def.command ?? '', ...s.def.args].join(' ') : (s.def.url ?? ''),
         state: s.state,
         pid: s.pid,
         startedAt: started !== undefined ? new Date(started).toISOString() : null,

@@ -37,6 +37,8 @@ export interface SessionStatus {
 export interface ServerStatus {
   name: string;
   transport: Transport;
+  /** What runs: the command line of a stdio server, the URL of a remote one. */
+  launch: string;
   state: ServerState;
   /** The server's process (stdio); null when not running or remote. */
   pid: number | null;

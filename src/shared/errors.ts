@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'UNKNOWN_SERVER'
+  | 'SERVER_EXISTS'
   | 'SERVER_DISABLED'
   | 'SERVER_EXITED'
   | 'SERVER_ERROR'
@@ -41,6 +42,7 @@ interface CodeInfo {
 const CODES: Record<ErrorCode, CodeInfo> = {
   CONFIG_INVALID: { httpStatus: 422, jsonRpcCode: -32602, exitCode: 1 },
   UNKNOWN_SERVER: { httpStatus: 404, jsonRpcCode: -32601, exitCode: 1 },
+  SERVER_EXISTS: { httpStatus: 409, jsonRpcCode: -32602, exitCode: 1 },
   SERVER_DISABLED: { httpStatus: 409, jsonRpcCode: -32603, exitCode: 1 },
   SERVER_EXITED: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
   SERVER_ERROR: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },

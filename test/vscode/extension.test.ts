@@ -2,7 +2,11 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { HostSnapshot } from '../../src/client/hostConnection';
+import type { ServerStatus } from '../../src/shared/controlTypes';
 import { findHost } from '../../src/shared/healthCheck';
+import type { SharedMcpApi } from '../../src/extension/extension';
+import type { ServerNode } from '../../src/extension/serversView';
 
 const EXTENSION_ID = 'shared-mcp.shared-mcp';
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures');
@@ -13,41 +17,135 @@ function sharedMcpHome(): string {
   return home;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string | (() => string), probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 describe('Shared MCP extension (in a real extension host)', () => {
-  before(() => {
+  let api: SharedMcpApi;
+  const server = (name: string): ServerStatus | undefined => api.connection.snapshot.status?.servers.find((s) => s.name === name);
+  const serverState = (name: string, state: string) => (s: HostSnapshot) => s.status?.servers.find((x) => x.name === name)?.state === state;
+  const states = (): string => JSON.stringify({ phase: api.connection.snapshot.phase, servers: api.connection.snapshot.status?.servers.map((s) => `${s.name}: ${s.state}`) });
+  const until = (what: string, ok: (s: HostSnapshot) => boolean, timeoutMs = 30_000) => waitFor(() => `${what} (now ${states()})`, () => ok(api.connection.snapshot) || undefined, timeoutMs);
+  const item = (name: string): vscode.TreeItem => {
+    const node = api.serversView.roots().find((n) => n.kind === 'server' && n.server.name === name);
+    assert.ok(node, `no tree item for ${name}; roots: ${JSON.stringify(api.serversView.roots().map((n) => n.kind))}`);
+    return api.serversView.getTreeItem(node);
+  };
+  const iconId = (i: vscode.TreeItem): string => (i.iconPath as vscode.ThemeIcon).id;
+
+  before(async () => {
     const home = sharedMcpHome();
     fs.mkdirSync(home, { recursive: true });
-    const config = { mcpServers: { echo: { command: process.execPath, args: [path.join(FIXTURES, 'fixtureServer.js')] } } };
+    const config = {
+      mcpServers: {
+        echo: { command: process.execPath, args: [path.join(FIXTURES, 'fixtureServer.js')] },
+        broken: { command: process.execPath, args: ['-e', 'process.exit(3)'], maxRestarts: 0 },
+      },
+    };
     fs.writeFileSync(path.join(home, 'config.jsonc'), JSON.stringify(config, null, 2));
+    const ext = vscode.extensions.getExtension<SharedMcpApi>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
+    api = await ext.activate();
   });
 
   after(async () => {
     await vscode.commands.executeCommand('sharedMcp.stopHost');
   });
 
-  it('activates and registers its commands', async () => {
-    const ext = vscode.extensions.getExtension(EXTENSION_ID);
-    assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
-    await ext.activate();
+  it('activates at once (it does not wait for the host) and registers every command', async () => {
+    console.log(`      activate() took ${api.activateMs.toFixed(1)} ms`);
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['sharedMcp.up', 'sharedMcp.stopHost']) assert.ok(commands.includes(c), `command ${c} is not registered`);
+    const ours = ['up', 'down', 'restart', 'startServer', 'stopServer', 'restartServer', 'showLogs', 'openConfig', 'addServer', 'copyEndpoint', 'showHostLog', 'restartHost', 'stopHost'];
+    for (const c of ours) assert.ok(commands.includes(`sharedMcp.${c}`), `command sharedMcp.${c} is not registered`);
   });
 
-  it('Up starts the gateway host and its servers; Stop Gateway Host stops it', async () => {
-    await vscode.commands.executeCommand('sharedMcp.up');
-    const reg = await waitFor('host.json', async () => (await findHost(sharedMcpHome())) ?? undefined);
-    assert.ok(reg.pid > 0 && reg.port > 0);
+  it('shows the servers from the host: icons, descriptions and tooltips by state, and the status bar', async () => {
+    // A server that exits at once is crashed (waiting for its restart) or failed (out of restarts): both broken.
+    await until('echo running and broken crashed', (s) => serverState('echo', 'running')(s) && (serverState('broken', 'crashed')(s) || serverState('broken', 'failed')(s)));
+    const echo = item('echo');
+    assert.equal(iconId(echo), 'pass-filled');
+    assert.equal(echo.contextValue, 'server-running');
+    await until('the tool count', (s) => s.status?.servers.find((x) => x.name === 'echo')?.tools === 1);
+    assert.match(String(item('echo').description), /1 tool/);
+    assert.match((echo.tooltip as vscode.MarkdownString).value, /Endpoint: `http:\/\/127\.0\.0\.1:\d+\/mcp\/echo`/);
+
+    const broken = item('broken');
+    assert.equal(iconId(broken), server('broken')?.state === 'failed' ? 'error' : 'warning');
+    assert.equal(((broken.iconPath as vscode.ThemeIcon).color as vscode.ThemeColor).id, 'errorForeground');
+    assert.match((broken.tooltip as vscode.MarkdownString).value, /Last error/);
+
+    assert.equal(api.statusBar.item.text, '$(server) MCP 1/2');
+    assert.equal((api.statusBar.item.backgroundColor as vscode.ThemeColor | undefined)?.id, 'statusBarItem.warningBackground');
+  });
+
+  it('Stop Server and Start Server act on the host, and the tree and status bar follow', async () => {
+    await vscode.commands.executeCommand('sharedMcp.stopServer', 'echo');
+    await until('echo stopped', serverState('echo', 'stopped'));
+    assert.equal(iconId(item('echo')), 'circle-slash');
+    assert.equal(api.statusBar.item.text, '$(server) MCP 0/2');
+    await vscode.commands.executeCommand('sharedMcp.startServer', 'echo');
+    await until('echo running again', serverState('echo', 'running'));
+    await vscode.commands.executeCommand('sharedMcp.restartServer', 'echo');
+    await until('echo running after the restart', (s) => serverState('echo', 'running')(s) && (server('echo')?.restarts ?? 0) >= 0);
+  });
+
+  it('lists the tools under a server', async () => {
+    const node = api.serversView.roots().find((n): n is Extract<ServerNode, { kind: 'server' }> => n.kind === 'server' && n.server.name === 'echo');
+    assert.ok(node);
+    const groups = await api.serversView.getChildren(node);
+    const tools = await api.serversView.getChildren(groups.find((g) => g.kind === 'group' && g.group === 'tools'));
+    assert.deepEqual(tools.map((t) => (t.kind === 'tool' ? t.name : t.kind)), ['echo']);
+  });
+
+  it("gives VS Code's MCP registry each server as an HTTP definition with the bearer header", async () => {
+    const defs = await api.mcpProvider.provideMcpServerDefinitions();
+    const echo = defs.find((d) => d.label === 'echo');
+    assert.ok(echo, `definitions: ${defs.map((d) => d.label).join(', ')}`);
+    assert.equal(echo.uri.toString(true), server('echo')?.endpoint);
+    const token = fs.readFileSync(path.join(sharedMcpHome(), 'token'), 'utf8').trim();
+    assert.equal(echo.headers.Authorization, `Bearer ${token}`);
+  });
+
+  it('Copy Endpoint puts the endpoint on the clipboard', async () => {
+    await vscode.commands.executeCommand('sharedMcp.copyEndpoint', 'echo');
+    assert.equal(await vscode.env.clipboard.readText(), server('echo')?.endpoint);
+  });
+
+  it("Show Logs opens the server's log channel and fills it from the host", async () => {
+    const got = new Promise<string>((resolve) => {
+      const sub = api.logs.onDidWrite(({ server: name, line }) => {
+        if (name !== 'echo') return;
+        sub.dispose();
+        resolve(line.text);
+      });
+    });
+    await vscode.commands.executeCommand('sharedMcp.showLogs', 'echo');
+    // History first: the host logged the server's start and stop.
+    assert.ok((await got).length > 0);
+  });
+
+  it('Open Config opens config.jsonc at the server', async () => {
+    await vscode.commands.executeCommand('sharedMcp.openConfig', { kind: 'server', server: server('broken') });
+    const editor = await waitFor('the config editor', () => vscode.window.activeTextEditor);
+    assert.equal(editor.document.uri.fsPath, path.join(sharedMcpHome(), 'config.jsonc'));
+    assert.match(editor.document.lineAt(editor.selection.active.line).text, /"broken"/);
+  });
+
+  it('Stop Gateway Host: the tree says the host is unreachable; Up brings it back', async () => {
     await vscode.commands.executeCommand('sharedMcp.stopHost');
-    await waitFor('the host to stop', async () => ((await findHost(sharedMcpHome())) ? undefined : true));
+    await until('unreachable', (s) => s.phase === 'unreachable');
+    assert.equal(await findHost(sharedMcpHome()), undefined);
+    const labels = api.serversView.roots().map((n) => (n.kind === 'message' ? n.label : n.kind));
+    assert.ok(labels.some((l) => l.startsWith('Gateway host unreachable')), labels.join(' | '));
+    assert.ok(labels.includes('Start Gateway Host'));
+    await vscode.commands.executeCommand('sharedMcp.up');
+    await until('echo running on the new host', serverState('echo', 'running'));
   });
 });

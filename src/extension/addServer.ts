@@ -1,0 +1,38 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { SERVER_NAME_PATTERN, addServerToConfig, serverEntryFor } from '../shared/config/configEdit';
+import { writeFileAtomic } from '../shared/registry';
+
+/** Add Server: a name, then a command line or a URL; the entry goes into config.jsonc with its comments kept (the host reloads it). */
+export async function addServer(configFile: string): Promise<string | undefined> {
+  const name = await vscode.window.showInputBox({
+    title: 'Add MCP Server (1/2)',
+    prompt: 'A name for the server: it becomes its endpoint, /mcp/<name>',
+    placeHolder: 'github',
+    validateInput: (v) => (SERVER_NAME_PATTERN.test(v) ? undefined : 'Letters, digits, _ and - only (at most 64)'),
+  });
+  if (!name) return undefined;
+  const launch = await vscode.window.showInputBox({
+    title: 'Add MCP Server (2/2)',
+    prompt: 'The command line of a stdio server, or the URL of a remote one',
+    placeHolder: 'npx -y @modelcontextprotocol/server-memory   or   https://example.com/mcp',
+    validateInput: (v) => (v.trim() === '' ? 'Enter a command line or a URL' : undefined),
+  });
+  if (!launch) return undefined;
+  await writeServer(configFile, name, serverEntryFor(launch.trim()));
+  void vscode.window.setStatusBarMessage(`Shared MCP: added ${name}`, 4000);
+  return name;
+}
+
+async function writeServer(configFile: string, name: string, entry: Record<string, unknown>): Promise<void> {
+  const text = await fs.readFile(configFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return '';
+    throw err;
+  });
+  const next = addServerToConfig(text, name, entry);
+  await fs.mkdir(path.dirname(configFile), { recursive: true });
+  const mode = (await fs.stat(configFile).catch(() => undefined))?.mode ?? 0o600;
+  // Through a temp file and a rename: the host's watcher never sees half a file.
+  await writeFileAtomic(configFile, next, mode & 0o777);
+}

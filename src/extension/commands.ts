@@ -1,0 +1,154 @@
+import * as vscode from 'vscode';
+import type { HostConnection } from '../client/hostConnection';
+import type { ControlClient } from '../client/controlClient';
+import type { ServerStatus } from '../shared/controlTypes';
+import { SharedMcpError, toSharedMcpError } from '../shared/errors';
+import { homePaths } from '../shared/homePaths';
+import { addServer } from './addServer';
+import type { LogChannels } from './logChannels';
+import { stateIcon } from './serverPresentation';
+import type { ServerNode } from './serversView';
+
+export interface CommandContext {
+  home: string;
+  connection: HostConnection;
+  logs: LogChannels;
+  /** Starts the host when none runs (and connects to it). */
+  startHost(): Promise<void>;
+}
+
+type ServerArg = ServerNode | string | undefined;
+
+/** Registers every `sharedMcp.*` command; a command that needs a server asks with a quick pick when not given one. */
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  const run = (id: string, fn: (...args: never[]) => Promise<unknown>): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        void reportError(err);
+        return undefined;
+      }
+    });
+  const serverAction = (verb: 'start' | 'stop' | 'restart') => async (arg: ServerArg) => {
+    const name = await serverName(ctx, arg, `${verb[0].toUpperCase()}${verb.slice(1)} which server?`);
+    if (!name) return;
+    await (await control(ctx))[verb]([name]);
+    await ctx.connection.refresh();
+  };
+  return [
+    run('sharedMcp.up', async () => {
+      await ctx.startHost();
+      await (await control(ctx)).start();
+      await ctx.connection.refresh();
+    }),
+    run('sharedMcp.down', async () => {
+      await (await control(ctx)).stop();
+      await ctx.connection.refresh();
+    }),
+    run('sharedMcp.restart', async () => {
+      await (await control(ctx)).restart();
+      await ctx.connection.refresh();
+    }),
+    run('sharedMcp.startServer', serverAction('start')),
+    run('sharedMcp.stopServer', serverAction('stop')),
+    run('sharedMcp.restartServer', serverAction('restart')),
+    run('sharedMcp.showLogs', async (arg: ServerArg) => {
+      const name = await serverName(ctx, arg, 'Show the logs of which server?');
+      if (name) ctx.logs.show(name);
+    }),
+    run('sharedMcp.copyEndpoint', async (arg: ServerArg) => {
+      const name = await serverName(ctx, arg, 'Copy the endpoint of which server?');
+      const server = ctx.connection.snapshot.status?.servers.find((s) => s.name === name);
+      if (!server) return;
+      await vscode.env.clipboard.writeText(server.endpoint);
+      void vscode.window.setStatusBarMessage(`Copied ${server.endpoint}`, 3000);
+    }),
+    run('sharedMcp.openConfig', async (arg: ServerArg) => openConfig(ctx, typeof arg === 'object' && arg.kind === 'server' ? arg.server.name : undefined)),
+    run('sharedMcp.addServer', async () => addServer(configPath(ctx))),
+    run('sharedMcp.showHostLog', async () => {
+      await vscode.window.showTextDocument(vscode.Uri.file(homePaths(ctx.home).hostLog), { preview: false });
+    }),
+    run('sharedMcp.restartHost', async () => {
+      const client = ctx.connection.client;
+      if (client) await client.shutdown();
+      await waitForHostGone(ctx);
+      await ctx.startHost();
+    }),
+    run('sharedMcp.stopHost', async () => {
+      const client = ctx.connection.client;
+      if (client) await client.shutdown();
+      await waitForHostGone(ctx);
+    }),
+    run('sharedMcp.showQuickPick', async () => quickPick(ctx)),
+  ];
+}
+
+async function control(ctx: CommandContext): Promise<ControlClient> {
+  if (!ctx.connection.client) await ctx.startHost();
+  const client = ctx.connection.client;
+  if (!client) throw new SharedMcpError('HOST_UNREACHABLE', ctx.connection.snapshot.error ?? 'the gateway host is not running');
+  return client;
+}
+
+function configPath(ctx: CommandContext): string {
+  return ctx.connection.snapshot.status?.host?.configPath ?? homePaths(ctx.home).config;
+}
+
+async function serverName(ctx: CommandContext, arg: ServerArg, title: string): Promise<string | undefined> {
+  if (typeof arg === 'string') return arg;
+  if (arg && (arg.kind === 'server' || arg.kind === 'group')) return arg.server.name;
+  const picked = await pickServer(ctx.connection.snapshot.status?.servers ?? [], title);
+  return picked?.name;
+}
+
+async function pickServer(servers: ServerStatus[], title: string): Promise<ServerStatus | undefined> {
+  if (servers.length === 0) {
+    void vscode.window.showInformationMessage('Shared MCP: no servers are configured. Add one with "Shared MCP: Add Server".');
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(
+    servers.map((s) => ({ label: `$(${stateIcon(s.state).id}) ${s.name}`, description: s.state, detail: s.lastError ?? undefined, server: s })),
+    { title, matchOnDescription: true },
+  );
+  return picked?.server;
+}
+
+/** The status bar's menu: pick a server, then what to do with it. */
+async function quickPick(ctx: CommandContext): Promise<void> {
+  const server = await pickServer(ctx.connection.snapshot.status?.servers ?? [], 'Shared MCP servers');
+  if (!server) return;
+  const actions = [
+    { label: '$(play) Start', command: 'sharedMcp.startServer' },
+    { label: '$(debug-stop) Stop', command: 'sharedMcp.stopServer' },
+    { label: '$(debug-restart) Restart', command: 'sharedMcp.restartServer' },
+    { label: '$(output) Show Logs', command: 'sharedMcp.showLogs' },
+    { label: '$(copy) Copy Endpoint', command: 'sharedMcp.copyEndpoint' },
+  ];
+  const action = await vscode.window.showQuickPick(actions, { title: `${server.name} (${server.state})` });
+  if (action) await vscode.commands.executeCommand(action.command, server.name);
+}
+
+async function openConfig(ctx: CommandContext, server: string | undefined): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(configPath(ctx)));
+  const editor = await vscode.window.showTextDocument(doc, { preview: false });
+  if (!server) return;
+  // The server's key: `"name":` under mcpServers (the first match is good enough to land the cursor).
+  const at = doc.getText().search(new RegExp(`"${server.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:`));
+  if (at < 0) return;
+  const pos = doc.positionAt(at);
+  editor.selection = new vscode.Selection(pos, pos);
+  editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenter);
+}
+
+async function waitForHostGone(ctx: CommandContext): Promise<void> {
+  const until = Date.now() + 15_000;
+  while (ctx.connection.snapshot.phase === 'connected' && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** One message per error, with a way to the logs. */
+async function reportError(err: unknown): Promise<void> {
+  const e = toSharedMcpError(err);
+  const pick = await vscode.window.showErrorMessage(`Shared MCP: ${e.message}`, 'Show Logs');
+  if (pick === 'Show Logs') await vscode.commands.executeCommand('sharedMcp.showHostLog');
+}

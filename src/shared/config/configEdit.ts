@@ -1,0 +1,60 @@
+import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { SharedMcpError } from '../errors';
+
+/** Server names become URL path segments and client config keys. */
+export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Adds a server to config text with a minimal edit: the user's comments and formatting stay. Throws CONFIG_INVALID
+ * when the text does not parse (it is never rewritten then) and SERVER_EXISTS when the name is taken.
+ */
+export function addServerToConfig(text: string, name: string, server: Record<string, unknown>): string {
+  if (!SERVER_NAME_PATTERN.test(name)) throw new SharedMcpError('CONFIG_INVALID', `"${name}" is not a valid server name: use letters, digits, _ and - (at most 64)`);
+  const errors: ParseError[] = [];
+  const current = (text.trim() === '' ? {} : parse(text, errors, { allowTrailingComma: true })) as { mcpServers?: Record<string, unknown> } | undefined;
+  if (errors.length > 0) throw new SharedMcpError('CONFIG_INVALID', `the config does not parse (${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}); fix it first, it was not changed`);
+  if (current?.mcpServers && Object.prototype.hasOwnProperty.call(current.mcpServers, name)) throw new SharedMcpError('SERVER_EXISTS', `a server named "${name}" is already configured`);
+  const base = text.trim() === '' ? '{}\n' : text;
+  const eol = base.includes('\r\n') ? '\r\n' : '\n';
+  return applyEdits(base, modify(base, ['mcpServers', name], server, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }));
+}
+
+/** The config entry for what a user typed: a URL is a remote server, anything else a stdio command line. */
+export function serverEntryFor(launch: string): Record<string, unknown> {
+  if (/^https?:\/\//i.test(launch)) return { type: 'http', url: launch };
+  const [command, ...args] = splitCommandLine(launch);
+  if (!command) throw new SharedMcpError('CONFIG_INVALID', 'the command line is empty');
+  return args.length > 0 ? { command, args } : { command };
+}
+
+/** Splits a command line as a shell would for plain words and quotes (no variables, no globbing). */
+export function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  let word = '';
+  let quote: '"' | "'" | undefined;
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) word += line[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new SharedMcpError('CONFIG_INVALID', `unclosed ${quote} quote in the command line`);
+  if (inWord) out.push(word);
+  return out;
+}

@@ -77,8 +77,9 @@ describe('shared-mcp CLI', function () {
       assert.deepEqual(Object.keys(st.host ?? {}).sort(), ['configError', 'configPath', 'configWarnings', 'home', 'pid', 'port', 'rssBytes', 'startedAt', 'uptimeMs', 'version'].sort());
       assert.deepEqual(
         Object.keys(st.servers[0]).sort(),
-        ['autoStart', 'endpoint', 'lastError', 'name', 'pid', 'restarts', 'rssBytes', 'serverInfo', 'sessions', 'sharing', 'startedAt', 'state', 'tools', 'transport', 'uptimeMs'].sort(),
+        ['autoStart', 'endpoint', 'lastError', 'launch', 'name', 'pid', 'restarts', 'rssBytes', 'serverInfo', 'sessions', 'sharing', 'startedAt', 'state', 'tools', 'transport', 'uptimeMs'].sort(),
       );
+      assert.match(st.servers[0].launch, /fixtureServer\.js$/, 'launch is the command line');
     });
 
     it('names an unknown server clearly and exits 1, touching nothing', async () => {

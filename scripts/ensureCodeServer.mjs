@@ -35,10 +35,14 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.log(`the code-server lane needs linux-x64 (this is ${process.platform}-${process.arch}): not installed`);
   process.exit(0);
 }
-install(node24Dir, process.env);
-// code-server compiles native addons against the Node that runs them: Node 24 first on PATH, its headers for node-gyp.
+// Run from `npm test`, the environment carries the outer npm's settings (npm_config_user_agent names Node 20, and
+// code-server's postinstall checks it): each install is an npm of its own.
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE'));
+install(node24Dir, cleanEnv);
+// code-server compiles native addons against the Node that runs them: Node 24 first on PATH (so npm itself runs on
+// it), its headers for node-gyp.
 install(
   codeServerDir,
-  { ...process.env, PATH: `${path.join(node24Home, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`, npm_config_nodedir: node24Home },
+  { ...cleanEnv, PATH: `${path.join(node24Home, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`, npm_config_nodedir: node24Home },
   "its native addons need Debian's libkrb5-dev (apt-get install libkrb5-dev)",
 );

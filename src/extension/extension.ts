@@ -12,6 +12,7 @@ import { resolveHome } from '../shared/homePaths';
 import { registerCommands } from './commands';
 import { LogChannels } from './logChannels';
 import { McpProvider } from './mcpProvider';
+import { Secrets } from './secrets';
 import { ServersView } from './serversView';
 import { StatusBar } from './statusBar';
 
@@ -22,6 +23,7 @@ export interface SharedMcpApi {
   statusBar: StatusBar;
   mcpProvider: McpProvider;
   logs: LogChannels;
+  secrets: Secrets;
   /** Milliseconds activate() itself took. */
   activateMs: number;
 }
@@ -52,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): SharedMcpApi {
     ...registerCommands({ home, connection, logs, startHost: async () => (connection.snapshot.phase === 'connected' ? undefined : connection.connect(true)) }),
   );
   void connection.connect(settings().get<boolean>('startHostOnActivation', true));
-  return { connection, serversView, statusBar, mcpProvider, logs, activateMs: performance.now() - started };
+  return { connection, serversView, statusBar, mcpProvider, logs, secrets: new Secrets(context.secrets), activateMs: performance.now() - started };
 }
 
 export function deactivate(): void {

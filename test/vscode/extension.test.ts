@@ -138,6 +138,13 @@ describe('Shared MCP extension (in a real extension host)', () => {
     assert.match(editor.document.lineAt(editor.selection.active.line).text, /"broken"/);
   });
 
+  it('keeps secrets in SecretStorage: store, read back, delete', async () => {
+    await api.secrets.set('GITHUB_TOKEN', 'ghp_test_value');
+    assert.equal(await api.secrets.get('GITHUB_TOKEN'), 'ghp_test_value');
+    await api.secrets.delete('GITHUB_TOKEN');
+    assert.equal(await api.secrets.get('GITHUB_TOKEN'), undefined);
+  });
+
   it('Stop Gateway Host: the tree says the host is unreachable; Up brings it back', async () => {
     await vscode.commands.executeCommand('sharedMcp.stopHost');
     await until('unreachable', (s) => s.phase === 'unreachable');

@@ -76,32 +76,40 @@ export async function startCodeServer(sandbox) {
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
+  const server = { port, child, output: () => output };
+  // Ctrl-C or a CI kill must not leave code-server (its own process group) behind.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(sig, () => {
+      cleanUp(sandbox, server);
+      process.exit(1);
+    });
+  }
   const until = Date.now() + SERVER_START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`code-server exited with code ${child.exitCode}:\n${output.slice(-4000)}`);
     if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > until) throw new Error(`code-server did not answer on port ${port} within ${SERVER_START_TIMEOUT_MS / 1000} s:\n${output.slice(-4000)}`);
+    if (Date.now() > until) {
+      killGroup(child.pid);
+      throw new Error(`code-server did not answer on port ${port} within ${SERVER_START_TIMEOUT_MS / 1000} s:\n${output.slice(-4000)}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { port, child, output: () => output };
+  return server;
 }
 
 /** Debian's chromium through playwright-core (installed beside code-server). */
-export async function launchChromium() {
+export async function launchChromium(sandbox) {
   const { chromium } = createRequire(path.join(envDir, 'codeServer', 'package.json'))('playwright-core');
   return chromium.launch({
     executablePath: chromiumPath,
+    env: sandbox.env,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
 
 /** Stops what the sandbox started (code-server's process group, the Shared MCP host) and removes its folders. */
 export function cleanUp(sandbox, server) {
-  if (server?.child?.pid) {
-    try {
-      process.kill(-server.child.pid, 'SIGKILL');
-    } catch {}
-  }
+  if (server?.child?.pid) killGroup(server.child.pid);
   const registry = path.join(sandbox.dirs.sharedMcpHome, 'host.json');
   if (existsSync(registry)) {
     spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'down', '--host'], { env: sandbox.env, timeout: 20_000, stdio: 'ignore' });
@@ -111,6 +119,18 @@ export function cleanUp(sandbox, server) {
     } catch {}
   }
   rmSync(sandbox.tmp, { recursive: true, force: true });
+}
+
+/** The .vsix `npm run package` writes for this version (an older one may lie beside it). */
+export function packagedVsix() {
+  const { name, version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  return path.join(root, `${name}-${version}.vsix`);
+}
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {}
 }
 
 function freePort() {

@@ -2,9 +2,9 @@
 // extension is packaged (`npm run package`) and installed from its .vsix, as a user would; it starts the host,
 // which runs servers chosen to show several states.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { checkPrerequisites, cleanUp, installVsix, launchChromium, makeSandbox, root, startCodeServer } from './codeServer.mjs';
+import { checkPrerequisites, cleanUp, installVsix, launchChromium, makeSandbox, packagedVsix, root, startCodeServer } from './codeServer.mjs';
 
 const out = path.join(root, 'docs', 'images');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -23,8 +23,8 @@ try {
 }
 const packaged = spawnSync('npm', ['run', 'package'], { cwd: root, encoding: 'utf8' });
 if (packaged.status !== 0) die(`npm run package failed:\n${(packaged.stderr || packaged.stdout).slice(-2000)}`);
-const vsix = readdirSync(root).find((f) => f.endsWith('.vsix'));
-if (!vsix) die('npm run package wrote no .vsix');
+const vsix = packagedVsix();
+if (!existsSync(vsix)) die(`npm run package did not write ${vsix}`);
 
 const sandbox = makeSandbox();
 const node = process.execPath;
@@ -43,10 +43,11 @@ writeFileSync(path.join(sandbox.dirs.sharedMcpHome, 'config.jsonc'), JSON.string
 
 let server;
 let browser;
+let failure;
 try {
-  installVsix(sandbox, path.join(root, vsix));
+  installVsix(sandbox, vsix);
   server = await startCodeServer(sandbox);
-  browser = await launchChromium();
+  browser = await launchChromium(sandbox);
   const page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
   await page.goto(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(sandbox.dirs.workspace)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -70,11 +71,12 @@ try {
   await page.screenshot({ path: path.join(out, 'quick-pick.png') });
   console.log(`screenshots: wrote servers-view.png, status-bar.png and quick-pick.png to ${path.relative(process.cwd(), out)}`);
 } catch (e) {
-  die(`${e.message}${server ? `\ncode-server said:\n${server.output().slice(-2000)}` : ''}`);
+  failure = `${e.message}${server ? `\ncode-server said:\n${server.output().slice(-2000)}` : ''}`;
 } finally {
   await browser?.close().catch(() => {});
   cleanUp(sandbox, server);
 }
+if (failure) die(failure);
 
 async function waitForStates(ok) {
   const until = Date.now() + STATES_TIMEOUT_MS;

@@ -2,10 +2,13 @@
 // Here that host is code-server (VS Code 1.139 in a browser tab, driven by playwright-core and Debian's chromium),
 // because @vscode/test-electron downloads VS Code at run time and these machines have no internet. On a machine
 // that has it, SHARED_MCP_VSCODE_LANE=electron runs the same suite through @vscode/test-electron.
-import { existsSync } from 'node:fs';
+// By default the extension under test is the packaged one: `npm run package`, then the .vsix installed into
+// code-server as a user would; `--dev` loads it from the working tree instead (faster while iterating).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'node:util';
-import { checkPrerequisites, cleanUp, launchChromium, makeSandbox, root, startCodeServer } from './codeServer.mjs';
+import { checkPrerequisites, cleanUp, installVsix, launchChromium, makeSandbox, packagedVsix, root, startCodeServer } from './codeServer.mjs';
 
 const testsIndex = path.join(root, 'out', 'test', 'vscode', 'index.js');
 const RUN_TIMEOUT_MS = Number(process.env.SHARED_MCP_VSCODE_TIMEOUT_MS || 300_000);
@@ -23,7 +26,7 @@ if (process.env.SHARED_MCP_VSCODE_LANE === 'electron') {
   const { runTests } = await import('@vscode/test-electron');
   const sandbox = makeSandbox();
   try {
-    await runTests({ extensionDevelopmentPath: root, extensionTestsPath: testsIndex, extensionTestsEnv: sandbox.env, launchArgs: ['--disable-extensions', '--disable-workspace-trust', `--user-data-dir=${sandbox.dirs.userData}`, sandbox.dirs.workspace] });
+    await runTests({ extensionDevelopmentPath: root, extensionTestsPath: testsIndex, extensionTestsEnv: sandbox.env, launchArgs: ['--disable-extensions', '--disable-workspace-trust', `--user-data-dir=${sandbox.dirs.userData}`, `--extensions-dir=${sandbox.dirs.extensions}`, sandbox.dirs.workspace] });
     cleanUp(sandbox);
     process.exit(0);
   } catch (e) {
@@ -38,13 +41,16 @@ try {
   fail(e.message);
 }
 
+const fromVsix = !process.argv.includes('--dev');
 const sandbox = makeSandbox();
 let server;
 let browser;
 let exitCode = 1;
 try {
+  const extensionPath = fromVsix ? installPackaged() : root;
+  console.log(`test:vscode: the extension from ${fromVsix ? `its .vsix, installed at ${extensionPath}` : 'the working tree'}`);
   server = await startCodeServer(sandbox);
-  browser = await launchChromium();
+  browser = await launchChromium(sandbox);
   const page = await browser.newPage();
   const done = new Promise((resolve) => {
     void page.exposeFunction('codeAutomationLog', (type, args) => printLog(type, args));
@@ -52,7 +58,7 @@ try {
   });
   const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
   const payload = [
-    ['extensionDevelopmentPath', remote(root)],
+    ['extensionDevelopmentPath', remote(extensionPath)],
     ['extensionTestsPath', remote(testsIndex)],
   ];
   await page.goto(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(sandbox.dirs.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
@@ -69,6 +75,18 @@ try {
   cleanUp(sandbox, server);
 }
 process.exit(exitCode);
+
+/** Packages the extension and installs the .vsix into the sandbox; returns where code-server unpacked it. */
+function installPackaged() {
+  const packaged = spawnSync('npm', ['run', 'package'], { cwd: root, encoding: 'utf8' });
+  if (packaged.status !== 0) throw new Error(`npm run package failed:\n${(packaged.stderr || packaged.stdout).slice(-2000)}`);
+  const vsix = packagedVsix();
+  if (!existsSync(vsix)) throw new Error(`npm run package did not write ${vsix}`);
+  installVsix(sandbox, vsix);
+  const dir = readdirSync(sandbox.dirs.extensions).find((d) => d.startsWith('shared-mcp.shared-mcp-'));
+  if (!dir) throw new Error(`the .vsix installed nothing into ${sandbox.dirs.extensions}`);
+  return path.join(sandbox.dirs.extensions, dir);
+}
 
 /** What the workbench forwards from the extension host; mocha's reporter prints with format strings ("%d passing"). */
 function printLog(type, args) {

@@ -82,19 +82,27 @@ export class ControlClient {
   }
 
   private stream<T>(path: string, onData: (value: T) => void, onEnd: (err?: Error) => void): { dispose(): void } {
-    let disposed = false;
+    let done = false;
+    // Once, whichever way the stream ends: a host that exits or is killed cuts the response without an 'end'.
+    const end = (err?: Error): void => {
+      if (done) return;
+      done = true;
+      onEnd(err);
+    };
     const req = http.get({ host: this.registry.address, port: this.registry.port, path, headers: { authorization: `Bearer ${this.registry.controlToken}`, accept: 'text/event-stream' } }, (res) => {
       if ((res.statusCode ?? 500) >= 400) {
-        void readJson(res).then((body) => onEnd(fromErrorBody(body) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`)));
+        void readJson(res).then((body) => end(fromErrorBody(body) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`)));
         return;
       }
-      parseSse(res, (data) => onData(JSON.parse(data) as T));
-      res.on('end', () => !disposed && onEnd());
+      parseSse(res, (data) => !done && onData(JSON.parse(data) as T));
+      res.on('end', () => end());
+      res.on('close', () => end(res.complete ? undefined : new SharedMcpError('HOST_UNREACHABLE', 'the host closed the stream')));
+      res.on('error', (err) => end(new SharedMcpError('HOST_UNREACHABLE', `lost the host: ${err.message}`)));
     });
-    req.on('error', (err) => !disposed && onEnd(new SharedMcpError('HOST_UNREACHABLE', `lost the host: ${err.message}`)));
+    req.on('error', (err) => end(new SharedMcpError('HOST_UNREACHABLE', `lost the host: ${err.message}`)));
     return {
       dispose: () => {
-        disposed = true;
+        done = true;
         req.destroy();
       },
     };

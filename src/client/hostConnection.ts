@@ -42,7 +42,10 @@ export class HostConnection implements Disposable {
   private refreshTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RECONNECT_FIRST_MS;
-  private connecting: Promise<void> | undefined;
+  private connecting: { promise: Promise<void>; starts: boolean } | undefined;
+  /** Status reads overlap (events, actions): only a newer answer may replace what is shown. */
+  private statusSeq = 0;
+  private appliedSeq = 0;
   private disposed = false;
 
   constructor(private readonly options: HostConnectionOptions) {}
@@ -58,17 +61,28 @@ export class HostConnection implements Disposable {
 
   /** Connects (starting the host when allowed and asked); resolves once connected or known unreachable. */
   connect(start = true): Promise<void> {
-    this.connecting ??= this.doConnect(start).finally(() => (this.connecting = undefined));
-    return this.connecting;
+    const pending = this.connecting;
+    if (pending && (!start || pending.starts)) return pending.promise;
+    // A quiet retry is under way and the caller wants a host started: start one once that retry found none.
+    const run = pending ? pending.promise.then(() => (this.current.phase === 'connected' ? undefined : this.doConnect(true))) : this.doConnect(start);
+    const entry = { promise: run, starts: start };
+    this.connecting = entry;
+    void run.finally(() => {
+      if (this.connecting === entry) this.connecting = undefined;
+    });
+    return run;
   }
 
   /** Reads the status now (after an action); quietly does nothing while disconnected. */
   async refresh(): Promise<void> {
     const control = this.control;
     if (!control) return;
+    const seq = ++this.statusSeq;
     try {
       const status = await control.status();
-      if (this.control === control) this.set({ phase: 'connected', status });
+      if (this.control !== control || seq < this.appliedSeq) return;
+      this.appliedSeq = seq;
+      this.set({ phase: 'connected', status });
     } catch (err) {
       if (this.control === control) this.lost(err);
     }
@@ -91,6 +105,7 @@ export class HostConnection implements Disposable {
       if (!registry) return this.lost(undefined, 'no gateway host is running');
       this.attach(new ControlClient(registry));
       await this.refresh();
+      if (this.current.phase === 'connected') this.retryMs = RECONNECT_FIRST_MS;
     } catch (err) {
       this.lost(err);
     }
@@ -98,8 +113,8 @@ export class HostConnection implements Disposable {
 
   private attach(control: ControlClient): void {
     this.drop();
+    clearTimeout(this.retryTimer);
     this.control = control;
-    this.retryMs = RECONNECT_FIRST_MS;
     this.events = control.events(
       () => this.scheduleRefresh(),
       (err) => {

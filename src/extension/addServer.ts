@@ -31,8 +31,10 @@ async function writeServer(configFile: string, name: string, entry: Record<strin
     throw err;
   });
   const next = addServerToConfig(text, name, entry);
-  await fs.mkdir(path.dirname(configFile), { recursive: true });
-  const mode = (await fs.stat(configFile).catch(() => undefined))?.mode ?? 0o600;
+  // A symlinked config (a dotfiles repo) stays a link: the file it points to is the one replaced.
+  const target = await fs.realpath(configFile).catch(() => configFile);
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const mode = (await fs.stat(target).catch(() => undefined))?.mode ?? 0o600;
   // Through a temp file and a rename: the host's watcher never sees half a file.
-  await writeFileAtomic(configFile, next, mode & 0o777);
+  await writeFileAtomic(target, next, mode & 0o777);
 }

@@ -39,6 +39,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   return [
     run('sharedMcp.up', async () => {
       await ctx.startHost();
+      connected(ctx);
       await (await control(ctx)).start();
       await ctx.connection.refresh();
     }),
@@ -74,6 +75,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       if (client) await client.shutdown();
       await waitForHostGone(ctx);
       await ctx.startHost();
+      connected(ctx);
     }),
     run('sharedMcp.stopHost', async () => {
       const client = ctx.connection.client;
@@ -86,6 +88,11 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
 
 async function control(ctx: CommandContext): Promise<ControlClient> {
   if (!ctx.connection.client) await ctx.startHost();
+  return connected(ctx);
+}
+
+/** The host's client, or the reason there is none (connecting never throws: it records why in the snapshot). */
+function connected(ctx: CommandContext): ControlClient {
   const client = ctx.connection.client;
   if (!client) throw new SharedMcpError('HOST_UNREACHABLE', ctx.connection.snapshot.error ?? 'the gateway host is not running');
   return client;

@@ -8,6 +8,8 @@ export const LOG_HISTORY_LINES = 500;
 interface Channel {
   output: vscode.LogOutputChannel;
   follow: { dispose(): void } | undefined;
+  /** The host client the follow belongs to: a new host (restart, reconnect) needs a new follow. */
+  client: unknown;
 }
 
 /** One LogOutputChannel per server, created when first shown, filled from the host's log stream (history, then live). */
@@ -22,7 +24,7 @@ export class LogChannels implements vscode.Disposable {
     // A new host (restart, reconnect) has a new stream: follow it again, from now on.
     this.subscription = connection.onDidChange((s) => {
       if (s.phase !== 'connected') return;
-      for (const [name, channel] of this.channels) if (!channel.follow) this.follow(name, channel, 0);
+      for (const [name, channel] of this.channels) if (channel.client !== connection.client) this.follow(name, channel, channel.client === undefined ? LOG_HISTORY_LINES : 0);
     });
   }
 
@@ -30,7 +32,7 @@ export class LogChannels implements vscode.Disposable {
   show(server: string): vscode.LogOutputChannel {
     let channel = this.channels.get(server);
     if (!channel) {
-      channel = { output: vscode.window.createOutputChannel(`Shared MCP: ${server}`, { log: true }), follow: undefined };
+      channel = { output: vscode.window.createOutputChannel(`Shared MCP: ${server}`, { log: true }), follow: undefined, client: undefined };
       this.channels.set(server, channel);
       this.follow(server, channel, LOG_HISTORY_LINES);
     }
@@ -51,6 +53,8 @@ export class LogChannels implements vscode.Disposable {
   private follow(server: string, channel: Channel, tail: number): void {
     const client = this.connection.client;
     if (!client) return;
+    channel.follow?.dispose();
+    channel.client = client;
     const handle = client.followLogs(
       server,
       tail,

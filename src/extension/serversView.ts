@@ -101,8 +101,12 @@ export class ServersView implements vscode.TreeDataProvider<ServerNode>, vscode.
         { kind: 'message', label: 'Start Gateway Host', icon: 'play', command: { command: 'sharedMcp.up', title: 'Start Gateway Host' } },
       ];
     }
+    const servers: ServerNode[] = (s.status?.servers ?? []).map((server) => ({ kind: 'server', server }));
+    // The host keeps running the previous config when the file is broken: say so above the servers.
+    const configError = s.status?.host?.configError;
+    if (configError) servers.unshift({ kind: 'message', label: `Config not applied: ${configError.message}`, icon: 'warning', command: { command: 'sharedMcp.openConfig', title: 'Open Config' } });
     // No servers: an empty tree lets the welcome view (Add Server, Open Config) show.
-    return (s.status?.servers ?? []).map((server) => ({ kind: 'server', server }));
+    return servers;
   }
 
   dispose(): void {

@@ -36,9 +36,10 @@ export class StatusBar implements vscode.Disposable {
     } else {
       this.item.text = statusBarText(servers);
       const lines = servers.map((x) => `${x.name}: ${x.state}${x.lastError && (x.state === 'crashed' || x.state === 'failed') ? ` — ${x.lastError}` : ''}`);
-      this.item.tooltip = `Shared MCP on port ${s.status?.host?.port ?? '?'}\n${lines.join('\n') || 'no servers configured'}`;
+      const configError = s.status?.host?.configError;
+      this.item.tooltip = `Shared MCP on port ${s.status?.host?.port ?? '?'}\n${lines.join('\n') || 'no servers configured'}${configError ? `\nconfig not applied: ${configError.message}` : ''}`;
     }
-    const broken = s.phase === 'unreachable' || anyBroken(servers);
+    const broken = s.phase === 'unreachable' || anyBroken(servers) || Boolean(s.status?.host?.configError);
     this.item.backgroundColor = broken ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     if (vscode.workspace.getConfiguration().get<boolean>(SHOW_STATUS_BAR_SETTING, true)) this.item.show();
     else this.item.hide();

@@ -185,7 +185,13 @@ export class ServerSet {
       maxMessageBytes: this.options.maxMessageBytes,
       initParams: (): InitializeParams => hostInitParams(supervisor.def),
     });
-    const muxOptions = { name: def.name, tools: () => supervisor.def.tools, roots: () => supervisor.def.roots.map((r) => pathToFileURL(r).href), log };
+    const muxOptions = {
+      name: def.name,
+      tools: () => supervisor.def.tools,
+      roots: () => supervisor.def.roots.map((r) => pathToFileURL(r).href),
+      log,
+      onDidChangeTools: () => this.onDidChangeToolsEmitter.fire(def.name),
+    };
     const endpoint =
       def.sharing === 'per-session'
         ? new PerSessionEndpoint({
@@ -194,7 +200,7 @@ export class ServerSet {
             openBackend: (init, signal) => this.openOwnBackend(supervisor.def, log, init, signal),
             closeBackend: (b) => this.closeOwnBackend(def.name, b),
           })
-        : new Multiplexer(new SupervisorSource(supervisor), { ...muxOptions, passthroughInit: false, onDidChangeTools: () => this.onDidChangeToolsEmitter.fire(def.name) });
+        : new Multiplexer(new SupervisorSource(supervisor), { ...muxOptions, passthroughInit: false });
     const subscription = supervisor.onDidChangeState((c) => this.onDidChangeStateEmitter.fire(c));
     this.entries.set(def.name, { supervisor, log, endpoint, subscription });
   }

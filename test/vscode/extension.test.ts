@@ -138,6 +138,22 @@ describe('Shared MCP extension (in a real extension host)', () => {
     assert.match(editor.document.lineAt(editor.selection.active.line).text, /"broken"/);
   });
 
+  it('says so in the tree and on the status bar when config.jsonc is broken (the host keeps the previous config)', async () => {
+    const file = path.join(sharedMcpHome(), 'config.jsonc');
+    const good = fs.readFileSync(file, 'utf8');
+    try {
+      fs.writeFileSync(file, '{ "mcpServers": { ');
+      await until('the config error', (s) => Boolean(s.status?.host?.configError));
+      const first = api.serversView.roots()[0];
+      assert.ok(first.kind === 'message' && first.label.startsWith('Config not applied:'), JSON.stringify(first));
+      assert.equal((api.statusBar.item.backgroundColor as vscode.ThemeColor | undefined)?.id, 'statusBarItem.warningBackground');
+      assert.ok(server('echo'), 'the servers of the previous config are still listed');
+    } finally {
+      fs.writeFileSync(file, good);
+    }
+    await until('the config applied again', (s) => s.status?.host?.configError === null);
+  });
+
   it('keeps secrets in SecretStorage: store, read back, delete', async () => {
     await api.secrets.set('GITHUB_TOKEN', 'ghp_test_value');
     assert.equal(await api.secrets.get('GITHUB_TOKEN'), 'ghp_test_value');

@@ -48,6 +48,19 @@ describe('HostConnection (real host)', function () {
     await next(conn, 'the new host', (s) => s.phase === 'connected' && s.status?.servers[0]?.state === 'running');
   });
 
+  it('notices a host killed with SIGKILL (its event stream is cut without an end), then finds the next one (regression)', async () => {
+    t = await TestHome.create({ echo: fixture('fixtureServer.js') });
+    await t.cli(['up']);
+    conn = new HostConnection({ home: t.home });
+    await conn.connect(false);
+    await next(conn, 'connected', (s) => s.phase === 'connected');
+    const reg = await t.registry();
+    process.kill(reg!.pid, 'SIGKILL');
+    await next(conn, 'unreachable after the kill', (s) => s.phase === 'unreachable', 10_000);
+    await t.cli(['up']);
+    await next(conn, 'the next host', (s) => s.phase === 'connected' && s.status?.servers[0]?.state === 'running');
+  });
+
   it('reports unreachable, with the reason, when no host runs and it may not start one', async () => {
     t = await TestHome.create({});
     conn = new HostConnection({ home: t.home });

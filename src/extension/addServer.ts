@@ -5,7 +5,12 @@ import { SERVER_NAME_PATTERN, addServerToConfig, serverEntryFor } from '../share
 import { writeFileAtomic } from '../shared/registry';
 
 /** Add Server: a name, then a command line or a URL; the entry goes into config.jsonc with its comments kept (the host reloads it). */
-export async function addServer(configFile: string): Promise<string | undefined> {
+export async function addServer(configFile: string, preset?: { name: string; launch: string }): Promise<string | undefined> {
+  // Called with both (another extension, a test): no questions.
+  if (preset) {
+    await writeServer(configFile, preset.name, serverEntryFor(preset.launch.trim()));
+    return preset.name;
+  }
   const name = await vscode.window.showInputBox({
     title: 'Add MCP Server (1/2)',
     prompt: 'A name for the server: it becomes its endpoint, /mcp/<name>',

@@ -66,7 +66,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
       void vscode.window.setStatusBarMessage(`Copied ${server.endpoint}`, 3000);
     }),
     run('sharedMcp.openConfig', async (arg: ServerArg) => openConfig(ctx, typeof arg === 'object' && arg.kind === 'server' ? arg.server.name : undefined)),
-    run('sharedMcp.addServer', async () => addServer(configPath(ctx))),
+    run('sharedMcp.addServer', async (preset?: { name: string; launch: string }) => addServer(configPath(ctx), preset?.name && preset.launch ? preset : undefined)),
     run('sharedMcp.showHostLog', async () => {
       await vscode.window.showTextDocument(vscode.Uri.file(homePaths(ctx.home).hostLog), { preview: false });
     }),

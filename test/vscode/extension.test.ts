@@ -154,6 +154,45 @@ describe('Shared MCP extension (in a real extension host)', () => {
     await until('the config applied again', (s) => s.status?.host?.configError === null);
   });
 
+  it('Down stops every server, Up starts them again, Restart restarts the running ones', async () => {
+    await vscode.commands.executeCommand('sharedMcp.down');
+    await until('every server stopped', (s) => (s.status?.servers ?? []).every((x) => x.state === 'stopped'));
+    assert.equal(api.statusBar.item.text, '$(server) MCP 0/2');
+    await vscode.commands.executeCommand('sharedMcp.up');
+    await until('echo running', serverState('echo', 'running'));
+    const pid = server('echo')?.pid;
+    await vscode.commands.executeCommand('sharedMcp.restart');
+    await until('echo running in a new process', (s) => serverState('echo', 'running')(s) && server('echo')?.pid !== pid);
+  });
+
+  it('Add Server writes config.jsonc (comments kept) and the host starts the new server', async () => {
+    const file = path.join(sharedMcpHome(), 'config.jsonc');
+    const before = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, `// my servers\n${before}`);
+    try {
+      await vscode.commands.executeCommand('sharedMcp.addServer', { name: 'added', launch: `${process.execPath} ${path.join(FIXTURES, 'fixtureServer.js')}` });
+      const text = fs.readFileSync(file, 'utf8');
+      assert.ok(text.startsWith('// my servers\n'), 'the comment stayed');
+      await until('the added server running', serverState('added', 'running'));
+      assert.ok(api.serversView.roots().some((n) => n.kind === 'server' && n.server.name === 'added'));
+    } finally {
+      fs.writeFileSync(file, before);
+    }
+    await until('the added server gone again', (s) => !s.status?.servers.some((x) => x.name === 'added'));
+  });
+
+  it("Show Gateway Host Log opens the host's log file", async () => {
+    await vscode.commands.executeCommand('sharedMcp.showHostLog');
+    const editor = await waitFor('the host log editor', () => (vscode.window.activeTextEditor?.document.uri.fsPath.endsWith(path.join('logs', 'host.log')) ? vscode.window.activeTextEditor : undefined));
+    assert.match(editor.document.getText(), /listening on http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('Restart Gateway Host starts a new host process, and the view follows it', async () => {
+    const before = (await findHost(sharedMcpHome()))?.pid;
+    await vscode.commands.executeCommand('sharedMcp.restartHost');
+    await until('a new host', (s) => s.phase === 'connected' && s.status?.host?.pid !== before && serverState('echo', 'running')(s));
+  });
+
   it('keeps secrets in SecretStorage: store, read back, delete', async () => {
     await api.secrets.set('GITHUB_TOKEN', 'ghp_test_value');
     assert.equal(await api.secrets.get('GITHUB_TOKEN'), 'ghp_test_value');

@@ -30,25 +30,31 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
         return undefined;
       }
     });
+  // Starting may include an npx download: a spinner on the status bar while the host works.
+  const busy = <T>(title: string, fn: () => Promise<T>): Thenable<T> => vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Shared MCP: ${title}` }, fn);
   const serverAction = (verb: 'start' | 'stop' | 'restart') => async (arg: ServerArg) => {
     const name = await serverName(ctx, arg, `${verb[0].toUpperCase()}${verb.slice(1)} which server?`);
     if (!name) return;
-    await (await control(ctx))[verb]([name]);
+    // Stopping needs no host: with none running, there is nothing to stop.
+    const client = verb === 'stop' ? connected(ctx) : await control(ctx);
+    await busy(`${verb === 'stop' ? 'stopping' : verb === 'start' ? 'starting' : 'restarting'} ${name}…`, () => client[verb]([name]));
     await ctx.connection.refresh();
   };
   return [
     run('sharedMcp.up', async () => {
-      await ctx.startHost();
-      connected(ctx);
-      await (await control(ctx)).start();
+      await busy('starting the gateway host…', () => ctx.startHost());
+      const client = connected(ctx);
+      await busy('starting servers…', () => client.start());
       await ctx.connection.refresh();
     }),
     run('sharedMcp.down', async () => {
-      await (await control(ctx)).stop();
+      const client = connected(ctx);
+      await busy('stopping servers…', () => client.stop());
       await ctx.connection.refresh();
     }),
     run('sharedMcp.restart', async () => {
-      await (await control(ctx)).restart();
+      const client = await control(ctx);
+      await busy('restarting servers…', () => client.restart());
       await ctx.connection.refresh();
     }),
     run('sharedMcp.startServer', serverAction('start')),

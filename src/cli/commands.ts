@@ -31,9 +31,17 @@ export interface Flags {
   lines: number;
   config?: string;
   example: boolean;
+  dryRun: boolean;
+  force: boolean;
+  replace: boolean;
+  /** --client (sync, unsync), repeatable */
+  clients: string[];
+  /** --from (import), repeatable */
+  from: string[];
 }
 
-async function connect(ctx: CliContext): Promise<{ client: ControlClient }> {
+/** The running host's client; starts the host when none runs. */
+export async function connect(ctx: CliContext): Promise<{ client: ControlClient }> {
   const handle = await ensureHost({ home: ctx.home, hostScript: path.join(ctx.distDir, 'host.js') });
   if (handle.started) ctx.err(`started the host: pid ${handle.registry.pid}, port ${handle.registry.port}`);
   if (handle.versionMismatch) {

@@ -7,6 +7,7 @@ import { SharedMcpError, toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
 import { VERSION } from '../shared/version';
 import * as commands from './commands';
+import * as syncCommands from './syncCommands';
 
 const USAGE = `shared-mcp ${VERSION}: run every MCP server once per machine, shared by every MCP client
 
@@ -18,6 +19,10 @@ usage: shared-mcp <command> [options]
   restart [server...]                 restart servers (the host is started if needed)
   status [server...] [--json]         the host and every server: state, pid, memory, endpoint
   logs <server> [-f] [-n N]           a server's output; -f follows it
+  sync [--client C]... [--dry-run] [--force]
+                                      write every shared server into the MCP clients' configs
+                                      (--dry-run prints the diff; --force replaces your entries of the same name)
+  unsync [--client C]... [--dry-run]  take exactly those entries out again, putting back what they replaced
   config path                         print the config file's path
   config validate [FILE]              check a config file, naming line, column and key
   version                             print the version
@@ -35,6 +40,8 @@ const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
   status: { run: commands.status, flags: ['json'] },
   logs: { run: commands.logs, flags: ['follow', 'lines'] },
   config: { run: commands.config, flags: ['json', 'config'] },
+  sync: { run: syncCommands.sync, flags: ['json', 'dry-run', 'force', 'client'] },
+  unsync: { run: syncCommands.unsync, flags: ['json', 'dry-run', 'client'] },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -57,6 +64,11 @@ async function main(argv: string[]): Promise<number> {
         lines: { type: 'string', short: 'n' },
         config: { type: 'string' },
         example: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        replace: { type: 'boolean', default: false },
+        client: { type: 'string', multiple: true },
+        from: { type: 'string', multiple: true },
         debug: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
@@ -74,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) throw new SharedMcpError('USAGE', `unknown command "${name}" (see shared-mcp --help)`);
-  const given = (['json', 'host', 'follow', 'lines', 'config', 'example'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
+  const given = (['json', 'host', 'follow', 'lines', 'config', 'example', 'dry-run', 'force', 'replace', 'client', 'from'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
   const misplaced = given.filter((f) => !command.flags.includes(f));
   if (misplaced.length > 0) throw new SharedMcpError('USAGE', `${name} does not take --${misplaced[0]} (see shared-mcp --help)`);
   const lines = values.lines === undefined ? 100 : Number(values.lines);
@@ -86,6 +98,11 @@ async function main(argv: string[]): Promise<number> {
     lines,
     config: values.config,
     example: values.example ?? false,
+    dryRun: values['dry-run'] ?? false,
+    force: values.force ?? false,
+    replace: values.replace ?? false,
+    clients: values.client ?? [],
+    from: values.from ?? [],
   });
 }
 

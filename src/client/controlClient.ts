@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import { SharedMcpError, fromErrorBody } from '../shared/errors';
-import type { HostEvent, HostStatus, LogLine, ServerActionResult, ServerToolsResult } from '../shared/controlTypes';
+import type { HostEvent, HostStatus, LogLine, ServerActionResult, ServerToolsResult, SyncRequest, SyncResult } from '../shared/controlTypes';
 import type { HostRegistry } from '../shared/registry';
 import { parseSse } from './sseParser';
 
@@ -30,6 +30,16 @@ export class ControlClient {
 
   reload(): Promise<HostEvent> {
     return this.request('POST', '/api/reload', {}, ACTION_TIMEOUT_MS);
+  }
+
+  /** Writes every shared server into the clients' config files (see SyncRequest). */
+  sync(request: SyncRequest = {}): Promise<SyncResult> {
+    return this.request('POST', '/api/sync', request, ACTION_TIMEOUT_MS);
+  }
+
+  /** Takes the host's entries out of the clients' config files and pauses automatic syncs. */
+  unsync(request: SyncRequest = {}): Promise<SyncResult> {
+    return this.request('POST', '/api/unsync', request, ACTION_TIMEOUT_MS);
   }
 
   shutdown(): Promise<{ ok: true }> {

@@ -21,6 +21,8 @@ import { RotatingFile } from './logs/rotatingFile';
 import { ServerSet } from './serverSet';
 import { captureShellEnv } from './shellEnv';
 import { ProcessTracker } from './supervisor/processTracker';
+import { bridgeCommand } from './sync/bridgeCommand';
+import { SyncService } from './sync/syncService';
 
 export const BIND_ADDRESS = '127.0.0.1';
 
@@ -63,6 +65,7 @@ export class GatewayHost {
   private resolveReady!: () => void;
   private readonly servers: ServerSet;
   private readonly mcp: McpService;
+  private readonly sync: SyncService;
   private readonly controlBearer: BearerToken;
   private readonly server: http.Server;
 
@@ -97,6 +100,16 @@ export class GatewayHost {
       sessionIdleTimeoutMs: () => this.config?.settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
       ready: () => this.readyPromise,
       log: (m) => log.info(m),
+    });
+    this.sync = new SyncService({
+      paths,
+      clientEnv: { env: process.env, platform: process.platform },
+      log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      servers: () => this.config?.servers.filter((s) => !s.disabled).map((s) => s.name),
+      endpoint: (name) => `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`,
+      syncClients: () => this.config?.settings.syncClients ?? 'auto',
+      bridge: (name) => bridgeCommand(paths.home, name),
+      emit: (e) => this.emit(e),
     });
     this.disposables.push(
       this.servers.onDidChangeState((c) => {
@@ -168,6 +181,8 @@ export class GatewayHost {
         this.log.error(`orphan cleanup failed: ${toSharedMcpError(err).message}`);
       }
       if (!this.stopping) await this.servers.apply(this.config?.servers ?? []).catch((err: unknown) => this.log.error(`start-up: ${toSharedMcpError(err).message}`));
+      // Client configs follow the port this host got and the servers it serves.
+      if (!this.stopping) this.sync.scheduleAuto();
     })().finally(() => this.resolveReady());
   }
 
@@ -194,6 +209,7 @@ export class GatewayHost {
       },
       servers,
       aggregate: { endpoint: `http://${BIND_ADDRESS}:${this.port}/mcp`, sessions: aggregateSessions },
+      sync: this.sync.state,
     };
   }
 
@@ -216,6 +232,7 @@ export class GatewayHost {
         if (before && before.settings.port !== next.settings.port) this.log.warn('settings.port changed: it takes effect when the host restarts');
         const diff = await this.servers.apply(next.servers);
         this.log.info(`config reloaded: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`);
+        this.sync.scheduleAuto();
         return this.emit({ type: 'config-reloaded', ...diff, at: new Date().toISOString() });
       } catch (err) {
         return this.recordConfigError(err);
@@ -230,6 +247,7 @@ export class GatewayHost {
       this.log.info(`shutting down: ${reason}`);
       this.emit({ type: 'host-stopping', at: new Date().toISOString() });
       this.configWatch?.dispose();
+      await this.sync.close();
       await this.servers.close();
       await this.mcp.close();
       for (const d of this.disposables.splice(0)) d.dispose();
@@ -287,6 +305,7 @@ export class GatewayHost {
           status: () => this.status(),
           ready: () => this.readyPromise,
           reload: () => this.reload(),
+          sync: this.sync,
           shutdown: () => void this.shutdown('requested over the control API'),
           onDidEmit: this.onDidEmit,
         });

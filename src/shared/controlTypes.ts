@@ -82,6 +82,8 @@ export interface HostStatus {
   servers: ServerStatus[];
   /** The aggregate endpoint /mcp (every server's tools under one connection) and its sessions. */
   aggregate?: { endpoint: string; sessions: SessionStatus[] };
+  /** Client config sync: paused after unsync; the last run's result per client (no diffs). */
+  sync?: { paused: boolean; lastAt: string | null; clients: ClientSyncResult[] };
 }
 
 export interface HealthInfo {
@@ -101,7 +103,9 @@ export type HostEvent =
   /** A server's tool list changed, or was read for the first time after a start. */
   | { type: 'tools-changed'; server: string; at: string }
   /** An MCP client session opened or ended on an endpoint ("" is the aggregate `/mcp`). */
-  | { type: 'sessions-changed'; endpoint: string; at: string };
+  | { type: 'sessions-changed'; endpoint: string; at: string }
+  /** The host wrote (or tried to write) client config files. */
+  | { type: 'clients-synced'; clients: ClientSyncResult[]; at: string };
 
 export interface LogLine {
   /** ISO time the line arrived. */
@@ -122,4 +126,47 @@ export interface ServerToolsResult {
 
 export interface ServerActionResult {
   servers: ServerStatus[];
+}
+
+/** What a sync did to one client's config file (POST /api/sync, /api/unsync; the `clients-synced` event). */
+export interface ClientSyncResult {
+  /** claude, codex, cursor, gemini, windsurf, claude-desktop */
+  client: string;
+  label: string;
+  file: string;
+  /** would-write: a dry run found changes. not-installed: its config folder does not exist (nothing written). */
+  status: 'written' | 'unchanged' | 'would-write' | 'error' | 'not-installed';
+  added: string[];
+  updated: string[];
+  /** Entries of the user's replaced by ours (import --replace, sync --force); unsync puts them back. */
+  replaced: string[];
+  removed: string[];
+  restored: string[];
+  /** Names we left alone because the user's own entry is there. */
+  conflicts: Array<{ name: string; reason: string }>;
+  /** Entries we wrote that the user has changed since: theirs now. */
+  released: string[];
+  /** One line, when status is error (e.g. the file does not parse). */
+  error?: string;
+  /** Dry runs: a unified diff of the change. */
+  diff?: string;
+  /** The copy of the file taken before this write. */
+  backup?: string;
+}
+
+/** POST /api/sync and /api/unsync body. */
+export interface SyncRequest {
+  dryRun?: boolean;
+  /** Only these clients (default: the configured ones). */
+  clients?: string[];
+  /** sync: replace the user's entries of these names (import --replace); keeps them for unsync. */
+  replace?: string[];
+  /** sync: replace every user entry whose name a shared server has. */
+  force?: boolean;
+}
+
+export interface SyncResult {
+  /** After unsync, automatic syncs wait for the next explicit sync. */
+  paused: boolean;
+  clients: ClientSyncResult[];
 }

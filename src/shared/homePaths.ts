@@ -21,6 +21,12 @@ export interface HomePaths {
   state: string;
   processes: string;
   sessions: string;
+  /** Which client config entries are ours (state/sync.json). */
+  syncLedger: string;
+  /** Client files as they were before our first entry: an exact unsync. */
+  syncBaselines: string;
+  /** A copy of each client file before each write, per client. */
+  backups: string;
   runtime: string;
 }
 
@@ -47,6 +53,9 @@ export function homePaths(home: string): HomePaths {
     state,
     processes: path.join(state, 'processes.json'),
     sessions: path.join(state, 'sessions.json'),
+    syncLedger: path.join(state, 'sync.json'),
+    syncBaselines: path.join(state, 'sync-baselines'),
+    backups: path.join(state, 'backups'),
     runtime: path.join(home, 'runtime'),
   };
 }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import type { Event } from '../../shared/emitter';
-import type { HealthInfo, HostEvent, HostStatus, ServerActionRequest, ServerToolsResult } from '../../shared/controlTypes';
+import type { HealthInfo, HostEvent, HostStatus, ServerActionRequest, ServerToolsResult, SyncRequest } from '../../shared/controlTypes';
 import type { ServerSet } from '../serverSet';
+import type { SyncService } from '../sync/syncService';
 import type { BearerToken } from './bearerToken';
 import { openSse, readJsonBody, sendJson } from './httpUtils';
 
@@ -17,6 +18,7 @@ export interface ControlContext {
   ready(): Promise<void>;
   status(): Promise<HostStatus>;
   reload(): Promise<HostEvent>;
+  sync: SyncService;
   shutdown(): void;
   onDidEmit: Event<HostEvent>;
 }
@@ -51,6 +53,12 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
       return sendJson(res, 200, await ctx.status());
     case 'POST /api/reload':
       return sendJson(res, 200, await ctx.reload());
+    case 'POST /api/sync':
+    case 'POST /api/unsync': {
+      const body = syncRequest(await readJsonBody<SyncRequest>(req));
+      await ctx.ready();
+      return sendJson(res, 200, await (route === 'POST /api/sync' ? ctx.sync.sync(body) : ctx.sync.unsync(body)));
+    }
     case 'POST /api/shutdown':
       sendJson(res, 202, { ok: true });
       ctx.shutdown();
@@ -64,6 +72,14 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
     default:
       throw new SharedMcpError('NOT_FOUND', `no such control endpoint: ${route}`);
   }
+}
+
+function syncRequest(body: SyncRequest | undefined): SyncRequest {
+  const b = body ?? {};
+  const strings = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+  if (!strings(b.clients) || !strings(b.replace)) throw new SharedMcpError('BAD_REQUEST', '"clients" and "replace" must be arrays of strings');
+  if ((b.dryRun !== undefined && typeof b.dryRun !== 'boolean') || (b.force !== undefined && typeof b.force !== 'boolean')) throw new SharedMcpError('BAD_REQUEST', '"dryRun" and "force" must be booleans');
+  return b;
 }
 
 function decodeName(raw: string): string {

@@ -2,11 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'smol-toml';
 import { SharedMcpError } from '../../shared/errors';
 
-/** What we write for a shared server in Codex's config.toml (Codex ignores `headers` and refuses an inline `bearer_token`). */
-export interface CodexServerEntry {
-  url: string;
-  http_headers: Record<string, string>;
-}
+/** A server's table: string, boolean and number keys, arrays of strings and inline tables of strings. */
+export type TomlServerEntry = Record<string, unknown>;
 
 const BARE_KEY = /^[A-Za-z0-9_-]+$/;
 
@@ -15,21 +12,33 @@ const BARE_KEY = /^[A-Za-z0-9_-]+$/;
  * the file stays, line endings and a BOM included. The result is parsed again to prove that only that table
  * changed; anything else throws CONFIG_INVALID and the caller writes nothing.
  */
-export function setTomlServerBlock(text: string, name: string, entry: CodexServerEntry): string {
+export function setTomlServerBlock(text: string, name: string, entry: TomlServerEntry): string {
   const before = parseToml(text);
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const block = renderBlock(name, entry, eol);
   const span = findBlock(text, name, before);
-  let next: string;
-  if (span) {
-    next = text.slice(0, span.start) + block + text.slice(span.end);
-  } else {
-    const body = text.replace(/^\uFEFF/, '');
-    const bom = text.length > body.length ? '\uFEFF' : '';
-    const sep = body.length === 0 ? '' : body.endsWith(eol + eol) || body.endsWith('\n\n') ? '' : body.endsWith('\n') ? eol : eol + eol;
-    next = bom + body + sep + block;
-  }
+  const next = span ? text.slice(0, span.start) + block + text.slice(span.end) : appendBlock(text, block, eol);
   verify(before, parseToml(next), name, entry);
+  return next;
+}
+
+/** The exact text of the server's table (header to last line, sub-tables included); undefined when it has none. */
+export function tomlServerBlockSource(text: string, name: string): string | undefined {
+  const span = findBlock(text, name, parseToml(text));
+  return span ? text.slice(span.start, span.end) : undefined;
+}
+
+/**
+ * Puts a table's original text back in place of the current one (or at the end when there is none): how a user's own
+ * entry returns on unsync. `expected` is what that text must parse to; nothing else in the file may change.
+ */
+export function restoreTomlServerBlock(text: string, name: string, blockText: string, expected: TomlServerEntry): string {
+  const before = parseToml(text);
+  const span = findBlock(text, name, before);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const block = /\r?\n$/.test(blockText) ? blockText : blockText + eol;
+  const next = span ? text.slice(0, span.start) + block + text.slice(span.end) : appendBlock(text, block, eol);
+  verify(before, parseToml(next), name, expected);
   return next;
 }
 
@@ -39,19 +48,36 @@ export function removeTomlServerBlock(text: string, name: string): string {
   const span = findBlock(text, name, before);
   if (!span) return text;
   let head = text.slice(0, span.start);
-  // A table at the end was appended after a blank line (setTomlServerBlock): take that line too, so a sync and
-  // an unsync give the file back byte for byte.
+  let tail = text.slice(span.end);
+  // A table is appended after a blank line (setTomlServerBlock): that line goes with it, so a sync and an unsync
+  // give the file back byte for byte, and no double blank line is left where it stood.
   if (span.end === text.length) head = head.replace(/(\r?\n)\r?\n$/, '$1');
-  const next = head + text.slice(span.end);
+  else if (/\r?\n\r?\n$/.test(head) && /^\r?\n/.test(tail)) tail = tail.replace(/^\r?\n/, '');
+  const next = head + tail;
   verify(before, parseToml(next), name, undefined);
   return next;
 }
 
-function renderBlock(name: string, entry: CodexServerEntry, eol: string): string {
-  const headers = Object.entries(entry.http_headers)
-    .map(([k, v]) => `${tomlKey(k)} = ${JSON.stringify(v)}`)
-    .join(', ');
-  return [`[mcp_servers.${tomlKey(name)}]`, `url = ${JSON.stringify(entry.url)}`, `http_headers = { ${headers} }`, ''].join(eol);
+/** A new table goes at the end, after one blank line. */
+function appendBlock(text: string, block: string, eol: string): string {
+  const body = text.replace(/^\uFEFF/, '');
+  const bom = text.length > body.length ? '\uFEFF' : '';
+  const sep = body.length === 0 ? '' : body.endsWith(eol + eol) || body.endsWith('\n\n') ? '' : body.endsWith('\n') ? eol : eol + eol;
+  return bom + body + sep + block;
+}
+
+function renderBlock(name: string, entry: TomlServerEntry, eol: string): string {
+  const lines = Object.entries(entry).map(([k, v]) => `${tomlKey(k)} = ${tomlValue(v, `mcp_servers.${name}.${k}`)}`);
+  return [`[mcp_servers.${tomlKey(name)}]`, ...lines, ''].join(eol);
+}
+
+/** TOML basic strings share JSON's escapes for everything a JSON string can hold. */
+function tomlValue(v: unknown, where: string): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) return String(v);
+  if (Array.isArray(v)) return `[${v.map((x, i) => tomlValue(x, `${where}[${i}]`)).join(', ')}]`;
+  if (v && typeof v === 'object') return `{ ${Object.entries(v).map(([k, x]) => `${tomlKey(k)} = ${tomlValue(x, `${where}.${k}`)}`).join(', ')} }`;
+  throw new SharedMcpError('INTERNAL', `${where}: cannot be written as TOML`);
 }
 
 function tomlKey(key: string): string {
@@ -115,7 +141,7 @@ function parseToml(text: string): Record<string, unknown> {
 }
 
 /** Only our table may differ, and it must hold exactly what we meant to write. */
-function verify(before: Record<string, unknown>, after: Record<string, unknown>, name: string, entry: CodexServerEntry | undefined): void {
+function verify(before: Record<string, unknown>, after: Record<string, unknown>, name: string, entry: TomlServerEntry | undefined): void {
   const strip = (doc: Record<string, unknown>): Record<string, unknown> => {
     const servers = { ...((doc.mcp_servers ?? {}) as Record<string, unknown>) };
     delete servers[name];

@@ -46,6 +46,8 @@ export interface HostSettings {
   maxMessageBytes: number;
   maxSessions: number;
   sessionIdleTimeoutMs: number;
+  /** Client config files the host keeps in sync: 'auto' (the installed ones) or a list of client ids. */
+  syncClients: 'auto' | string[];
 }
 
 /** One problem in a config file, located for the user. */

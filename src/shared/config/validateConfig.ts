@@ -35,6 +35,7 @@ export interface RawConfig {
     maxMessageSize?: number | string;
     maxSessions?: number;
     sessionIdleTimeout?: number | string;
+    syncClients?: 'auto' | string[];
   };
 }
 

@@ -1,0 +1,133 @@
+import { promises as fs } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { lock } from 'proper-lockfile';
+import { SharedMcpError, isErrnoException } from '../../shared/errors';
+
+/** proper-lockfile's default, and Claude Code's: a lock whose mtime is older than this was abandoned. */
+export const CLIENT_LOCK_STALE_MS = 10_000;
+/** How long we wait for a client that holds its lock (Claude Code holds it for a single write). */
+export const CLIENT_LOCK_WAIT_MS = 5000;
+/** Another program rewrote the file between our read and our write this many times in a row: give up for now. */
+export const MAX_WRITE_ATTEMPTS = 5;
+/** Tries that compute the edit before taking a client's lock (so a 20 MB file is not parsed while the client waits). */
+export const OPTIMISTIC_ATTEMPTS = 2;
+/** Per-write backups kept for each client file. */
+export const BACKUPS_KEPT = 20;
+
+export interface ClientFile {
+  /** The path the client reads (it may be a symlink: the file it points to is the one replaced). */
+  file: string;
+  /** The client's own lock (proper-lockfile's directory `<file>.lock`), when it has one. */
+  lockFile?: string;
+}
+
+export interface EditOutcome {
+  /** The text the edit was computed from ('' when the file did not exist). */
+  before: string;
+  existed: boolean;
+  /** What the file holds now (or would hold, on a dry run); null when it is (or would be) deleted. */
+  after: string | null;
+  written: boolean;
+  /** The copy of `before` taken just before writing. */
+  backup?: string;
+}
+
+/**
+ * Applies `edit` to a file other programs write too. The edit is first computed without holding any lock; the write
+ * happens under the client's lock, and only if the file is still byte for byte what the edit saw (else it starts over,
+ * and after OPTIMISTIC_ATTEMPTS computes the edit under the lock), through
+ * a temp file and a rename that keep the file's mode and owner. `edit` returns the new text, the same to change
+ * nothing, or null to delete the file; what it throws (a file that does not parse) leaves the file untouched.
+ */
+export async function editClientFile(target: ClientFile, edit: (text: string, existed: boolean) => string | null, options: { dryRun: boolean; backupDir: string }): Promise<EditOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    // A client that writes its file again and again (under its lock) would starve the optimistic way: then the edit
+    // is computed while holding the lock, which always makes progress.
+    const locked = target.lockFile !== undefined && attempt > OPTIMISTIC_ATTEMPTS && !options.dryRun;
+    let release = locked ? await takeLock(target) : undefined;
+    try {
+      const seen = await readBytes(target.file);
+      const before = seen ? seen.toString('utf8') : '';
+      const after = edit(before, seen !== undefined);
+      const same = after === null ? seen === undefined : seen !== undefined && after === before;
+      if (same || options.dryRun) return { before, existed: seen !== undefined, after, written: false };
+      if (!release) {
+        // The client's lock lives beside its file: a first write into a folder not made yet needs the folder first.
+        if (!seen) await fs.mkdir(path.dirname(target.file), { recursive: true });
+        release = await takeLock(target);
+        const now = await readBytes(target.file);
+        if ((now === undefined) !== (seen === undefined) || (now && seen && !now.equals(seen))) {
+          if (attempt >= MAX_WRITE_ATTEMPTS) throw new SharedMcpError('TIMEOUT', `${target.file} kept changing while we wrote it (${attempt} tries); it was not changed`);
+          continue; // the finally releases the lock; the edit is computed again on the new text
+        }
+      }
+      const backup = seen ? await writeBackup(options.backupDir, target.file, seen) : undefined;
+      if (after === null) await fs.rm(await fs.realpath(target.file).catch(() => target.file), { force: true });
+      else await replaceFile(target.file, after);
+      return { before, existed: seen !== undefined, after, written: true, ...(backup ? { backup } : {}) };
+    } finally {
+      await release?.();
+    }
+  }
+}
+
+async function readBytes(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fs.readFile(file);
+  } catch (err) {
+    if (isErrnoException(err, 'ENOENT')) return undefined;
+    throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function takeLock(target: ClientFile): Promise<() => Promise<void>> {
+  if (!target.lockFile) return async () => undefined;
+  try {
+    // realpath: false, as Claude Code locks it: the lock sits next to the path it reads, even when that is a symlink.
+    const release = await lock(target.file, {
+      lockfilePath: target.lockFile,
+      realpath: false,
+      stale: CLIENT_LOCK_STALE_MS,
+      retries: { retries: Math.ceil(CLIENT_LOCK_WAIT_MS / 100), minTimeout: 20, maxTimeout: 100, factor: 1.5 },
+      onCompromised: () => undefined, // we hold it for one write; a lost lock shows as a changed file next time
+    });
+    return async () => release().catch(() => undefined);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new SharedMcpError('TIMEOUT', `${target.lockFile} stayed locked for ${CLIENT_LOCK_WAIT_MS / 1000}s (another program is writing ${path.basename(target.file)}); try again`);
+    throw new SharedMcpError('INTERNAL', `cannot lock ${target.file}: ${(err as Error).message}`);
+  }
+}
+
+/** Writes next to the real file (a symlink stays a link) and renames over it, keeping its mode and owner. */
+async function replaceFile(file: string, text: string): Promise<void> {
+  const real = await fs.realpath(file).catch(() => file);
+  const dir = path.dirname(real);
+  await fs.mkdir(dir, { recursive: true });
+  const stat = await fs.stat(real).catch(() => undefined);
+  const tmp = path.join(dir, `.${path.basename(real)}.shared-mcp-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    // A new file holds a bearer token: private unless the client's file was already something else.
+    await fs.writeFile(tmp, text, { mode: stat ? stat.mode & 0o7777 : 0o600 });
+    if (stat) {
+      await fs.chmod(tmp, stat.mode & 0o7777);
+      if (process.getuid?.() === 0 && (stat.uid !== 0 || stat.gid !== 0)) await fs.chown(tmp, stat.uid, stat.gid);
+    }
+    await fs.rename(tmp, real);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw new SharedMcpError('INTERNAL', `cannot write ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** A timestamped private copy; only the newest BACKUPS_KEPT of one file stay. */
+async function writeBackup(dir: string, file: string, bytes: Buffer): Promise<string> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const name = `${stamp}-${randomBytes(2).toString('hex')}-${path.basename(file)}`;
+  const backup = path.join(dir, name);
+  await fs.writeFile(backup, bytes, { mode: 0o600 });
+  const all = (await fs.readdir(dir)).filter((n) => n.endsWith(`-${path.basename(file)}`)).sort();
+  await Promise.all(all.slice(0, Math.max(0, all.length - BACKUPS_KEPT)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+  return backup;
+}

@@ -1,0 +1,147 @@
+import { existsSync, promises as fs } from 'node:fs';
+import { SYNC_CLIENTS, clientTarget, gatewayEntry, parseClientId, type ClientEnvironment, type ClientId, type GatewayEndpoint } from '../../shared/clients/clientTargets';
+import type { ClientSyncResult, HostEvent, SyncRequest, SyncResult } from '../../shared/controlTypes';
+import { describeSync } from '../../shared/clients/describeSync';
+import { SharedMcpError } from '../../shared/errors';
+import type { HomePaths } from '../../shared/homePaths';
+import { syncClient } from './clientSync';
+import { SyncLedger, type LedgerData } from './syncLedger';
+
+/** Automatic syncs wait this long after the last trigger, so a burst of config saves writes client files once. */
+export const AUTO_SYNC_DELAY_MS = 300;
+
+export interface SyncServiceOptions {
+  paths: HomePaths;
+  /** Where the clients' files are (the host's own environment; tests redirect HOME and the rest). */
+  clientEnv: ClientEnvironment;
+  log: { info(message: string): void; warn(message: string): void };
+  /** The servers clients should see (enabled ones), by name; undefined while no config is loaded. */
+  servers(): string[] | undefined;
+  endpoint(name: string): string;
+  /** settings.syncClients */
+  syncClients(): 'auto' | string[];
+  /** The command a stdio-only client runs for `name`. */
+  bridge(name: string): GatewayEndpoint['bridge'];
+  emit(event: HostEvent): void;
+}
+
+/** The host as the single writer of client configs: one sync at a time, after start and reloads, and on demand. */
+export class SyncService {
+  private readonly ledger: SyncLedger;
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private last: { paused: boolean; lastAt: string | null; clients: ClientSyncResult[] } = { paused: false, lastAt: null, clients: [] };
+
+  constructor(private readonly options: SyncServiceOptions) {
+    this.ledger = new SyncLedger(options.paths.syncLedger, options.paths.syncBaselines);
+  }
+
+  /** The last run, for status. */
+  get state(): { paused: boolean; lastAt: string | null; clients: ClientSyncResult[] } {
+    return this.last;
+  }
+
+  /** Writes every shared server into the clients' files; an explicit sync also ends a pause left by unsync. */
+  sync(request: SyncRequest = {}): Promise<SyncResult> {
+    return this.enqueue(() => this.run('sync', request));
+  }
+
+  /** Takes exactly our entries out again (the user's replaced ones come back) and pauses automatic syncs. */
+  unsync(request: SyncRequest = {}): Promise<SyncResult> {
+    return this.enqueue(() => this.run('unsync', request));
+  }
+
+  /** A sync soon, unless unsync paused them; errors are logged, never thrown. */
+  scheduleAuto(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.enqueue(() => this.run('auto', {})).catch((err: unknown) => this.options.log.warn(`client config sync failed: ${(err as Error).message}`));
+    }, AUTO_SYNC_DELAY_MS);
+    this.timer.unref();
+  }
+
+  /** Stops scheduling and waits for a sync in progress (a file is never left half done). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.queue.catch(() => undefined);
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new SharedMcpError('HOST_STOPPING', 'the host is shutting down'));
+    const next = this.queue.then(job, job);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async run(mode: 'sync' | 'unsync' | 'auto', request: SyncRequest): Promise<SyncResult> {
+    const data = await this.ledger.load((m) => this.options.log.warn(m));
+    const servers = this.options.servers();
+    if (mode === 'auto' && (data.paused || servers === undefined)) return { paused: data.paused, clients: [] };
+    const paused = new Set(data.pausedClients ?? []);
+    if (mode !== 'unsync' && servers === undefined) throw new SharedMcpError('CONFIG_INVALID', 'the config is not loaded (see status); nothing was synced');
+    const dryRun = request.dryRun === true;
+    const chosen = request.clients?.map(parseClient);
+    // Unsynced clients stay out of automatic syncs until a sync names them (or syncs everything).
+    const wanted = mode === 'unsync' ? new Set<ClientId>() : new Set((chosen ?? this.configured()).filter((id) => mode !== 'auto' || !paused.has(id)));
+    const targets = chosen ?? [...new Set([...wanted, ...(Object.keys(data.clients) as ClientId[])])];
+    const token = mode === 'unsync' ? '' : (await fs.readFile(this.options.paths.token, 'utf8')).trim();
+    const replace = request.force ? true : new Set(request.replace ?? []);
+    const results: ClientSyncResult[] = [];
+    for (const id of targets) {
+      const target = clientTarget(id, this.options.clientEnv);
+      const desired = new Map<string, unknown>();
+      if (wanted.has(id)) {
+        for (const name of servers ?? []) desired.set(name, gatewayEntry(id, { url: this.options.endpoint(name), token, bridge: this.options.bridge(name) }));
+      }
+      const { result, ledger } = await syncClient(target, desired, data.clients[id], { dryRun, replace, ledger: this.ledger, backupDir: this.options.paths.backups });
+      results.push(result);
+      if (!dryRun) {
+        if (ledger) data.clients[id] = ledger;
+        else delete data.clients[id];
+      }
+    }
+    if (!dryRun) {
+      if (mode === 'unsync' && !chosen) data.paused = true;
+      if (mode === 'unsync' && chosen) data.pausedClients = [...new Set([...paused, ...chosen])];
+      if (mode === 'sync') {
+        data.paused = false;
+        data.pausedClients = chosen ? [...paused].filter((id) => !chosen.includes(id)) : [];
+      }
+      await this.ledger.save(data);
+      this.record(data, results);
+    }
+    return { paused: data.paused, clients: results };
+  }
+
+  /** settings.syncClients; 'auto' is every client whose config folder (or file) exists. */
+  private configured(): ClientId[] {
+    const setting = this.options.syncClients();
+    if (setting !== 'auto') return setting.map(parseClient);
+    return SYNC_CLIENTS.filter((id) => {
+      const t = clientTarget(id, this.options.clientEnv);
+      return existsSync(t.folder) || existsSync(t.file);
+    });
+  }
+
+  private record(data: LedgerData, results: ClientSyncResult[]): void {
+    const at = new Date().toISOString();
+    this.last = { paused: data.paused, lastAt: at, clients: results };
+    for (const r of results) {
+      const line = describeSync(r);
+      if (r.status === 'error' || r.conflicts.length > 0) this.options.log.warn(`sync: ${line}`);
+      else if (r.status === 'written') this.options.log.info(`sync: ${line}`);
+    }
+    if (results.some((r) => r.status !== 'unchanged')) this.options.emit({ type: 'clients-synced', clients: results, at });
+  }
+}
+
+function parseClient(text: string): ClientId {
+  const id = parseClientId(text);
+  if (!id) throw new SharedMcpError('USAGE', `unknown client "${text}" (one of: ${SYNC_CLIENTS.join(', ')})`);
+  return id;
+}
+

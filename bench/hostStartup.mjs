@@ -84,7 +84,7 @@ const port = 29100 + Math.floor(Math.random() * 500);
 const cold = [];
 const warm = [];
 for (let i = 0; i < RUNS; i++) {
-  const h = home({ mcpServers: {}, settings: { port } });
+  const h = home({ mcpServers: {}, settings: { port, syncClients: [] } });
   cold.push(run(['up'], h.env).ms);
   for (let j = 0; j < 3; j++) warm.push(run(['up'], h.env).ms);
   run(['down', '--host'], h.env);
@@ -95,14 +95,14 @@ const servers = {
   everything: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-everything'], cwd: root },
   memory: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory'], cwd: root, env: { MEMORY_FILE_PATH: path.join(os.tmpdir(), 'shared-mcp-bench-memory.jsonl') } },
 };
-const idle = home({ mcpServers: {}, settings: { port } });
+const idle = home({ mcpServers: {}, settings: { port, syncClients: [] } });
 run(['up'], idle.env);
 await sleep(3000);
 const hostPid = JSON.parse(readFileSync(path.join(idle.dir, 'host.json'), 'utf8')).pid;
 const idleRss = rssOf(hostPid);
 run(['down', '--host'], idle.env);
 
-const ex = home({ mcpServers: servers, settings: { port } });
+const ex = home({ mcpServers: servers, settings: { port, syncClients: [] } });
 const exUp = run(['up'], ex.env).ms;
 await sleep(3000);
 const exStatus = JSON.parse(run(['status', '--json'], ex.env).stdout);

@@ -590,7 +590,7 @@ async function startHost() {
   hosts.add(h);
   const port = await freePort();
   const mcpServers = Object.fromEntries(WORKLOADS.map((w) => [w.hostName, { command: w.argv[0], args: w.argv.slice(1), cwd: root }]));
-  writeFileSync(path.join(home, 'config.jsonc'), JSON.stringify({ mcpServers, settings: { port, shellEnv: false } }, null, 2));
+  writeFileSync(path.join(home, 'config.jsonc'), JSON.stringify({ mcpServers, settings: { port, shellEnv: false, syncClients: [] } }, null, 2));
   const up = spawnSync(process.execPath, [cli, 'up'], { env, encoding: 'utf8', timeout: 120_000 });
   if (up.status !== 0) die(`\`shared-mcp up\` failed (exit ${up.status}): ${(up.stderr || up.stdout || up.error?.message || '').trim()}`);
   const until = Date.now() + 60_000;

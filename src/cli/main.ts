@@ -7,6 +7,7 @@ import { SharedMcpError, toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
 import { VERSION } from '../shared/version';
 import * as commands from './commands';
+import { importServers } from './importCommand';
 import * as syncCommands from './syncCommands';
 
 const USAGE = `shared-mcp ${VERSION}: run every MCP server once per machine, shared by every MCP client
@@ -23,6 +24,9 @@ usage: shared-mcp <command> [options]
                                       write every shared server into the MCP clients' configs
                                       (--dry-run prints the diff; --force replaces your entries of the same name)
   unsync [--client C]... [--dry-run]  take exactly those entries out again, putting back what they replaced
+  import [--from C]... [--replace] [--dry-run]
+                                      copy the clients' own stdio servers into the config (same names);
+                                      --replace also points each client's entry at the shared server
   config path                         print the config file's path
   config validate [FILE]              check a config file, naming line, column and key
   version                             print the version
@@ -42,6 +46,7 @@ const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
   config: { run: commands.config, flags: ['json', 'config'] },
   sync: { run: syncCommands.sync, flags: ['json', 'dry-run', 'force', 'client'] },
   unsync: { run: syncCommands.unsync, flags: ['json', 'dry-run', 'client'] },
+  import: { run: importServers, flags: ['json', 'dry-run', 'replace', 'from'] },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,8 +1,6 @@
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SERVER_NAME_PATTERN, addServerToConfig, serverEntryFor } from '../shared/config/configEdit';
-import { writeFileAtomic } from '../shared/registry';
+import { updateConfigFile } from '../shared/config/configFile';
 
 /** Add Server: a name, then a command line or a URL; the entry goes into config.jsonc with its comments kept (the host reloads it). */
 export async function addServer(configFile: string, preset?: { name: string; launch: string }): Promise<string | undefined> {
@@ -31,15 +29,5 @@ export async function addServer(configFile: string, preset?: { name: string; lau
 }
 
 async function writeServer(configFile: string, name: string, entry: Record<string, unknown>): Promise<void> {
-  const text = await fs.readFile(configFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return '';
-    throw err;
-  });
-  const next = addServerToConfig(text, name, entry);
-  // A symlinked config (a dotfiles repo) stays a link: the file it points to is the one replaced.
-  const target = await fs.realpath(configFile).catch(() => configFile);
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const mode = (await fs.stat(target).catch(() => undefined))?.mode ?? 0o600;
-  // Through a temp file and a rename: the host's watcher never sees half a file.
-  await writeFileAtomic(target, next, mode & 0o777);
+  await updateConfigFile(configFile, (text) => addServerToConfig(text, name, entry));
 }

@@ -159,8 +159,8 @@ export interface SyncRequest {
   dryRun?: boolean;
   /** Only these clients (default: the configured ones). */
   clients?: string[];
-  /** sync: replace the user's entries of these names (import --replace); keeps them for unsync. */
-  replace?: string[];
+  /** sync: per client id, the user's entries to replace by ours (import --replace); kept for unsync. */
+  replace?: Record<string, string[]>;
   /** sync: replace every user entry whose name a shared server has. */
   force?: boolean;
 }

@@ -77,7 +77,8 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
 function syncRequest(body: SyncRequest | undefined): SyncRequest {
   const b = body ?? {};
   const strings = (v: unknown): boolean => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
-  if (!strings(b.clients) || !strings(b.replace)) throw new SharedMcpError('BAD_REQUEST', '"clients" and "replace" must be arrays of strings');
+  const byClient = b.replace === undefined || (typeof b.replace === 'object' && b.replace !== null && !Array.isArray(b.replace) && Object.values(b.replace).every((v) => strings(v) && v !== undefined));
+  if (!strings(b.clients) || !byClient) throw new SharedMcpError('BAD_REQUEST', '"clients" must be an array of strings and "replace" an object of arrays of names by client');
   if ((b.dryRun !== undefined && typeof b.dryRun !== 'boolean') || (b.force !== undefined && typeof b.force !== 'boolean')) throw new SharedMcpError('BAD_REQUEST', '"dryRun" and "force" must be booleans');
   return b;
 }

@@ -89,7 +89,6 @@ export class SyncService {
     const wanted = mode === 'unsync' ? new Set<ClientId>() : new Set((chosen ?? this.configured()).filter((id) => mode !== 'auto' || !paused.has(id)));
     const targets = chosen ?? [...new Set([...wanted, ...(Object.keys(data.clients) as ClientId[])])];
     const token = mode === 'unsync' ? '' : (await fs.readFile(this.options.paths.token, 'utf8')).trim();
-    const replace = request.force ? true : new Set(request.replace ?? []);
     const results: ClientSyncResult[] = [];
     for (const id of targets) {
       const target = clientTarget(id, this.options.clientEnv);
@@ -97,6 +96,7 @@ export class SyncService {
       if (wanted.has(id)) {
         for (const name of servers ?? []) desired.set(name, gatewayEntry(id, { url: this.options.endpoint(name), token, bridge: this.options.bridge(name) }));
       }
+      const replace = request.force ? true : new Set(request.replace?.[id] ?? []);
       const { result, ledger } = await syncClient(target, desired, data.clients[id], { dryRun, replace, ledger: this.ledger, backupDir: this.options.paths.backups });
       results.push(result);
       if (!dryRun) {

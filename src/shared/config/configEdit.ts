@@ -19,6 +19,27 @@ export function addServerToConfig(text: string, name: string, server: Record<str
   return applyEdits(base, modify(base, ['mcpServers', name], server, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }));
 }
 
+/** Names the schema accepts for servers (import keeps the clients' names, dots included). */
+const ANY_SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * Adds several servers in one minimal edit per server, comments kept. Throws CONFIG_INVALID when the text does not
+ * parse and SERVER_EXISTS when a name is taken (nothing is added then).
+ */
+export function addServersToConfig(text: string, servers: Array<{ name: string; entry: Record<string, unknown> }>): string {
+  const errors: ParseError[] = [];
+  const current = (text.trim() === '' ? {} : parse(text, errors, { allowTrailingComma: true })) as { mcpServers?: Record<string, unknown> } | undefined;
+  if (errors.length > 0) throw new SharedMcpError('CONFIG_INVALID', `the config does not parse (${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}); fix it first, it was not changed`);
+  const taken = servers.filter((s) => current?.mcpServers && Object.prototype.hasOwnProperty.call(current.mcpServers, s.name));
+  if (taken.length > 0) throw new SharedMcpError('SERVER_EXISTS', `already configured: ${taken.map((s) => s.name).join(', ')}`);
+  const bad = servers.find((s) => !ANY_SERVER_NAME.test(s.name));
+  if (bad) throw new SharedMcpError('CONFIG_INVALID', `"${bad.name}" is not a valid server name`);
+  let out = text.trim() === '' ? '{}\n' : text;
+  const eol = out.includes('\r\n') ? '\r\n' : '\n';
+  for (const s of servers) out = applyEdits(out, modify(out, ['mcpServers', s.name], s.entry, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }));
+  return out;
+}
+
 /** The config entry for what a user typed: a URL is a remote server, anything else a stdio command line. */
 export function serverEntryFor(launch: string): Record<string, unknown> {
   if (/^https?:\/\//i.test(launch)) return { type: 'http', url: launch };

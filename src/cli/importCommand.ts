@@ -1,11 +1,10 @@
 import { promises as fs } from 'node:fs';
-import { parse, type ParseError } from 'jsonc-parser';
 import { importSourceFiles, IMPORT_SOURCES, parseImportSource, type ImportSource } from '../client/import/importSources';
-import { planImport, projectOnly, replaceTargets, type ImportCandidate, type ImportPlan } from '../client/import/planImport';
+import { planImport, notReplaced, replaceTargets, type ImportCandidate, type ImportPlan } from '../client/import/planImport';
 import { readClientServers } from '../client/import/readClientServers';
 import { describeSync } from '../shared/clients/describeSync';
 import { addServersToConfig } from '../shared/config/configEdit';
-import { updateConfigFile } from '../shared/config/configFile';
+import { readConfiguredServers, updateConfigFile } from '../shared/config/configFile';
 import type { SyncResult } from '../shared/controlTypes';
 import { SharedMcpError } from '../shared/errors';
 import { findHost } from '../shared/healthCheck';
@@ -27,7 +26,7 @@ export async function importServers(ctx: CliContext, args: string[], flags: Flag
   const files = importSourceFiles(sources, { env: process.env, platform: process.platform }, { projects: [process.cwd()] });
   const read = await readClientServers(files);
   const token = (await fs.readFile(paths.token, 'utf8').catch(() => '')).trim();
-  const plan = planImport(read, await configuredServers(configPath), { ourToken: token || undefined });
+  const plan = planImport(read, await readConfiguredServers(configPath), { ourToken: token || undefined });
   if (!flags.json) printPlan(ctx, plan, configPath);
   if (flags.dryRun) {
     if (flags.json) ctx.out(JSON.stringify({ plan: summary(plan) }, null, 2));
@@ -45,7 +44,7 @@ export async function importServers(ctx: CliContext, args: string[], flags: Flag
     ctx.out(JSON.stringify({ plan: summary(plan), ...(sync ? { sync } : {}) }, null, 2));
   } else {
     for (const r of sync?.clients ?? []) ctx.out(describeSync(r));
-    for (const i of flags.replace ? projectOnly([...plan.add, ...plan.present]) : []) ctx.err(`note: ${i.name} in ${i.where} (${i.file}): ${i.reason}`);
+    for (const i of flags.replace ? notReplaced([...plan.add, ...plan.present]) : []) ctx.err(`note: ${i.name} in ${i.where} (${i.file}): ${i.reason}`);
     if (!flags.replace && Object.keys(targets).length > 0) {
       ctx.err('your clients still start their own copies: `shared-mcp import --replace` points them at the shared servers (`shared-mcp unsync` gives the originals back)');
     }
@@ -57,15 +56,6 @@ function source(text: string): ImportSource {
   const s = parseImportSource(text);
   if (!s) throw new SharedMcpError('USAGE', `unknown client "${text}" for --from (one of: ${IMPORT_SOURCES.join(', ')})`);
   return s;
-}
-
-/** config.jsonc's servers; a config that does not parse stops the import (it is never rewritten then). */
-async function configuredServers(file: string): Promise<Record<string, unknown>> {
-  const text = await fs.readFile(file, 'utf8').catch(() => '');
-  const errors: ParseError[] = [];
-  const doc = (text.trim() === '' ? {} : parse(text, errors, { allowTrailingComma: true })) as { mcpServers?: Record<string, unknown> } | undefined;
-  if (errors.length > 0) throw new SharedMcpError('CONFIG_INVALID', `${file} does not parse: fix it first (shared-mcp config validate), nothing was imported`);
-  return doc?.mcpServers ?? {};
 }
 
 function printPlan(ctx: CliContext, plan: ImportPlan, configPath: string): void {

@@ -1,37 +1,20 @@
 import * as vscode from 'vscode';
-import type { HostConnection } from '../client/hostConnection';
-import type { ControlClient } from '../client/controlClient';
 import type { ServerStatus } from '../shared/controlTypes';
-import { SharedMcpError, toSharedMcpError } from '../shared/errors';
 import { homePaths } from '../shared/homePaths';
 import { addServer } from './addServer';
+import { busy, connected, control, registerSafe as run, type CommandContext as BaseContext } from './commandUtils';
 import type { LogChannels } from './logChannels';
 import { stateIcon } from './serverPresentation';
 import type { ServerNode } from './serversView';
 
-export interface CommandContext {
-  home: string;
-  connection: HostConnection;
+export interface CommandContext extends BaseContext {
   logs: LogChannels;
-  /** Starts the host when none runs (and connects to it). */
-  startHost(): Promise<void>;
 }
 
 type ServerArg = ServerNode | string | undefined;
 
 /** Registers every `sharedMcp.*` command; a command that needs a server asks with a quick pick when not given one. */
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  const run = (id: string, fn: (...args: never[]) => Promise<unknown>): vscode.Disposable =>
-    vscode.commands.registerCommand(id, async (...args: never[]) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        void reportError(err);
-        return undefined;
-      }
-    });
-  // Starting may include an npx download: a spinner on the status bar while the host works.
-  const busy = <T>(title: string, fn: () => Promise<T>): Thenable<T> => vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Shared MCP: ${title}` }, fn);
   const serverAction = (verb: 'start' | 'stop' | 'restart') => async (arg: ServerArg) => {
     const name = await serverName(ctx, arg, `${verb[0].toUpperCase()}${verb.slice(1)} which server?`);
     if (!name) return;
@@ -92,18 +75,6 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   ];
 }
 
-async function control(ctx: CommandContext): Promise<ControlClient> {
-  if (!ctx.connection.client) await ctx.startHost();
-  return connected(ctx);
-}
-
-/** The host's client, or the reason there is none (connecting never throws: it records why in the snapshot). */
-function connected(ctx: CommandContext): ControlClient {
-  const client = ctx.connection.client;
-  if (!client) throw new SharedMcpError('HOST_UNREACHABLE', ctx.connection.snapshot.error ?? 'the gateway host is not running');
-  return client;
-}
-
 function configPath(ctx: CommandContext): string {
   return ctx.connection.snapshot.status?.host?.configPath ?? homePaths(ctx.home).config;
 }
@@ -157,11 +128,4 @@ async function openConfig(ctx: CommandContext, server: string | undefined): Prom
 async function waitForHostGone(ctx: CommandContext): Promise<void> {
   const until = Date.now() + 15_000;
   while (ctx.connection.snapshot.phase === 'connected' && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-}
-
-/** One message per error, with a way to the logs. */
-async function reportError(err: unknown): Promise<void> {
-  const e = toSharedMcpError(err);
-  const pick = await vscode.window.showErrorMessage(`Shared MCP: ${e.message}`, 'Show Logs');
-  if (pick === 'Show Logs') await vscode.commands.executeCommand('sharedMcp.showHostLog');
 }

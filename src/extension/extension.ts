@@ -15,6 +15,8 @@ import { McpProvider } from './mcpProvider';
 import { Secrets } from './secrets';
 import { ServersView } from './serversView';
 import { StatusBar } from './statusBar';
+import { registerSyncCommands } from './syncCommands';
+import { SyncNotifier } from './syncNotifier';
 
 /** What activate() returns: the live pieces, for other extensions and for the tests (a tree's items cannot be read otherwise). */
 export interface SharedMcpApi {
@@ -45,16 +47,22 @@ export function activate(context: vscode.ExtensionContext): SharedMcpApi {
   const serversView = new ServersView(connection);
   const statusBar = new StatusBar(connection);
   const mcpProvider = new McpProvider(connection, home);
+  const secrets = new Secrets(context.secrets);
+  const startHost = async (): Promise<void> => (connection.snapshot.phase === 'connected' ? undefined : connection.connect(true));
+  // The extension's global storage is <user data>/User/globalStorage/<id>: VS Code's own mcp.json sits in that User folder.
+  const vscodeUserDir = path.dirname(path.dirname(context.globalStorageUri.fsPath));
   context.subscriptions.push(
     connection,
     logs,
     serversView,
     statusBar,
     mcpProvider,
-    ...registerCommands({ home, connection, logs, startHost: async () => (connection.snapshot.phase === 'connected' ? undefined : connection.connect(true)) }),
+    ...registerCommands({ home, connection, logs, startHost }),
+    ...registerSyncCommands({ home, connection, startHost, secrets, vscodeUserDir }),
+    new SyncNotifier(connection, context.globalState, { home, connection, startHost }),
   );
   void connection.connect(settings().get<boolean>('startHostOnActivation', true));
-  return { connection, serversView, statusBar, mcpProvider, logs, secrets: new Secrets(context.secrets), activateMs: performance.now() - started };
+  return { connection, serversView, statusBar, mcpProvider, logs, secrets, activateMs: performance.now() - started };
 }
 
 export function deactivate(): void {

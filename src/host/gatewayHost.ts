@@ -1,5 +1,4 @@
 import * as http from 'node:http';
-import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { SharedMcpError, hostStopping, toSharedMcpError } from '../shared/errors';
 import { Emitter, type Disposable } from '../shared/emitter';
@@ -8,9 +7,10 @@ import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_T
 import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
 import { checkHealth, findHost } from '../shared/healthCheck';
 import { DEFAULT_PORT, ensureHomeDirs, homePaths, type HomePaths } from '../shared/homePaths';
-import { claimRegistry, removeRegistryIfOwned, writeFileAtomic } from '../shared/registry';
+import { claimRegistry, removeRegistryIfOwned } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { watchFile } from './configWatcher';
+import { STARTER_CONFIG, ensureFile } from './homeFiles';
 import { BearerToken } from './http/bearerToken';
 import { handleControl } from './http/controlApi';
 import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
@@ -35,15 +35,6 @@ export interface HostOptions {
   /** Skip the login shell capture (env SHARED_MCP_SHELL_ENV=0). */
   shellEnv: boolean;
 }
-
-const STARTER_CONFIG = `{
-  // Shared MCP: each server here runs once per machine and is shared by every MCP client.
-  // Reference: the "Configuration" section of the Shared MCP README.
-  "mcpServers": {
-    // "memory": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-memory"] }
-  }
-}
-`;
 
 /** The gateway host: owns the config, the servers, the HTTP listener and host.json for one home. */
 export class GatewayHost {
@@ -88,7 +79,7 @@ export class GatewayHost {
       baseEnv: () => (shellEnv ??= options.shellEnv && (this.config?.settings.shellEnv ?? true) ? captureShellEnv((m) => log.info(m)) : Promise.resolve({ ...process.env })),
       stopGraceMs: () => this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
       maxMessageBytes: () => this.maxMessageBytes(),
-      endpoint: (name) => `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`,
+      endpoint: (name) => this.endpointUrl(name),
       onDidRemoveServer: (name) => this.mcp.forgetServer(name),
     });
     this.mcp = new McpService({
@@ -106,7 +97,7 @@ export class GatewayHost {
       clientEnv: { env: process.env, platform: process.platform },
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       servers: () => this.config?.servers.filter((s) => !s.disabled).map((s) => s.name),
-      endpoint: (name) => `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`,
+      endpoint: (name) => this.endpointUrl(name),
       syncClients: () => this.config?.settings.syncClients ?? 'auto',
       bridge: (name) => bridgeCommand(paths.home, name),
       emit: (e) => this.emit(e),
@@ -274,6 +265,10 @@ export class GatewayHost {
     this.servers.killAllNow();
   }
 
+  private endpointUrl(name: string): string {
+    return `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`;
+  }
+
   private maxMessageBytes(): number {
     return this.config?.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
@@ -314,15 +309,6 @@ export class GatewayHost {
     } catch (err) {
       sendError(res, err);
     }
-  }
-}
-
-/** Creates a file with mode 0600 unless it exists. */
-async function ensureFile(file: string, content: string): Promise<void> {
-  try {
-    await fs.access(file);
-  } catch {
-    await writeFileAtomic(file, content, 0o600);
   }
 }
 

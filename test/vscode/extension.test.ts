@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { HostSnapshot } from '../../src/client/hostConnection';
-import type { ServerStatus } from '../../src/shared/controlTypes';
+import type { ServerStatus, SyncResult } from '../../src/shared/controlTypes';
+import type { ImportOutcome } from '../../src/extension/importServers';
 import { findHost } from '../../src/shared/healthCheck';
 import type { SharedMcpApi } from '../../src/extension/extension';
 import type { ServerNode } from '../../src/extension/serversView';
@@ -62,7 +63,7 @@ describe('Shared MCP extension (in a real extension host)', () => {
   it('activates at once (it does not wait for the host) and registers every command', async () => {
     console.log(`      activate() took ${api.activateMs.toFixed(1)} ms`);
     const commands = await vscode.commands.getCommands(true);
-    const ours = ['up', 'down', 'restart', 'startServer', 'stopServer', 'restartServer', 'showLogs', 'openConfig', 'addServer', 'copyEndpoint', 'showHostLog', 'restartHost', 'stopHost'];
+    const ours = ['up', 'down', 'restart', 'startServer', 'stopServer', 'restartServer', 'showLogs', 'openConfig', 'addServer', 'copyEndpoint', 'showHostLog', 'restartHost', 'stopHost', 'importServers', 'syncClients', 'unsyncClients'];
     for (const c of ours) assert.ok(commands.includes(`sharedMcp.${c}`), `command sharedMcp.${c} is not registered`);
   });
 
@@ -198,6 +199,41 @@ describe('Shared MCP extension (in a real extension host)', () => {
     assert.equal(await api.secrets.get('GITHUB_TOKEN'), 'ghp_test_value');
     await api.secrets.delete('GITHUB_TOKEN');
     assert.equal(await api.secrets.get('GITHUB_TOKEN'), undefined);
+  });
+
+  it('Import Servers moves a Claude Code server into Shared MCP, its token into SecretStorage, and points Claude Code at the host', async () => {
+    const claudeFile = path.join(process.env.CLAUDE_CONFIG_DIR as string, '.claude.json');
+    const configFile = path.join(sharedMcpHome(), 'config.jsonc');
+    const configBefore = fs.readFileSync(configFile, 'utf8');
+    const original = `${JSON.stringify({ numStartups: 2, mcpServers: { imported: { type: 'stdio', command: process.execPath, args: [path.join(FIXTURES, 'fixtureServer.js')], env: { API_TOKEN: 'tok-123', MODE: 'fast' } } } }, null, 2)}\n`;
+    fs.mkdirSync(path.dirname(claudeFile), { recursive: true });
+    fs.writeFileSync(claudeFile, original);
+    try {
+      const outcome = (await vscode.commands.executeCommand('sharedMcp.importServers', { from: ['claude'], names: ['imported'], replace: true })) as ImportOutcome | undefined;
+      assert.ok(outcome, 'the import ran');
+      assert.deepEqual(outcome.added, ['imported']);
+      assert.deepEqual(outcome.secrets, ['API_TOKEN']);
+      assert.equal(await api.secrets.get('API_TOKEN'), 'tok-123', 'the value moved to SecretStorage');
+      const config = fs.readFileSync(configFile, 'utf8');
+      assert.ok(config.includes('"API_TOKEN": "${secret:API_TOKEN}"') && config.includes('"MODE": "fast"'), config);
+      assert.ok(!config.includes('tok-123'), 'no secret in config.jsonc');
+      await until('the imported server listed', (s) => Boolean(s.status?.servers.some((x) => x.name === 'imported')));
+      const entry = JSON.parse(fs.readFileSync(claudeFile, 'utf8')).mcpServers.imported;
+      assert.equal(entry.url, server('imported')?.endpoint);
+      assert.equal(outcome.sync?.clients.find((c) => c.client === 'claude')?.replaced[0], 'imported');
+
+      const removed = (await vscode.commands.executeCommand('sharedMcp.unsyncClients', {})) as SyncResult | undefined;
+      assert.deepEqual(removed?.clients.find((c) => c.client === 'claude')?.restored, ['imported']);
+      assert.equal(fs.readFileSync(claudeFile, 'utf8'), original, 'Unsync gives Claude Code its file back byte for byte');
+      const synced = (await vscode.commands.executeCommand('sharedMcp.syncClients', { clients: ['claude'] })) as SyncResult | undefined;
+      assert.deepEqual(synced?.clients[0].conflicts.map((c) => c.name), ['imported'], "Sync leaves the user's own entry alone");
+      assert.ok(synced?.clients[0].added.includes('echo'));
+    } finally {
+      await vscode.commands.executeCommand('sharedMcp.unsyncClients', {});
+      fs.writeFileSync(configFile, configBefore);
+      await api.secrets.delete('API_TOKEN');
+    }
+    await until('the imported server gone again', (s) => !s.status?.servers.some((x) => x.name === 'imported'));
   });
 
   it('Stop Gateway Host: the tree says the host is unreachable; Up brings it back', async () => {

@@ -84,10 +84,20 @@ export function replaceTargets(candidates: ImportCandidate[]): Record<string, st
   return out;
 }
 
-/** Entries a replace cannot reach: project files and Claude Code's per-project entries keep starting their own copy. */
-export function projectOnly(candidates: ImportCandidate[]): ImportIssue[] {
+/**
+ * Entries a replace cannot reach, which keep starting their own copy: project files, Claude Code's per-project
+ * entries, and VS Code's mcp.json (VS Code also gets every shared server from the extension).
+ */
+export function notReplaced(candidates: ImportCandidate[]): ImportIssue[] {
   return candidates.flatMap((c) =>
-    c.from.filter((f) => f.scope !== 'user').map((f) => ({ name: c.name, where: describeSource(f), file: f.file, reason: 'still defined there: remove it there to use the shared one in that project' })),
+    c.from
+      .filter((f) => f.scope !== 'user' || !(SYNC_CLIENTS as readonly string[]).includes(f.source))
+      .map((f) => ({
+        name: c.name,
+        where: describeSource(f),
+        file: f.file,
+        reason: f.source === 'vscode' && f.scope === 'user' ? 'VS Code gets the shared one from Shared MCP: remove this entry to stop its own copy' : 'still defined there: remove it there to use the shared one in that project',
+      })),
   );
 }
 

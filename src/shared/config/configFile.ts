@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { isErrnoException } from '../errors';
+import { parse, type ParseError } from 'jsonc-parser';
+import { SharedMcpError, isErrnoException } from '../errors';
 import { writeFileAtomic } from '../registry';
 
 /**
@@ -19,4 +20,13 @@ export async function updateConfigFile(configFile: string, edit: (text: string) 
   await fs.mkdir(path.dirname(target), { recursive: true });
   const mode = (await fs.stat(target).catch(() => undefined))?.mode ?? 0o600;
   await writeFileAtomic(target, next, mode & 0o777);
+}
+
+/** config.jsonc's servers as written (raw entries by name); a config that does not parse throws CONFIG_INVALID. */
+export async function readConfiguredServers(configFile: string): Promise<Record<string, unknown>> {
+  const text = await fs.readFile(configFile, 'utf8').catch(() => '');
+  const errors: ParseError[] = [];
+  const doc = (text.trim() === '' ? {} : parse(text, errors, { allowTrailingComma: true })) as { mcpServers?: Record<string, unknown> } | undefined;
+  if (errors.length > 0) throw new SharedMcpError('CONFIG_INVALID', `${configFile} does not parse: fix it first (shared-mcp config validate); nothing was changed`);
+  return doc?.mcpServers ?? {};
 }

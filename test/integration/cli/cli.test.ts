@@ -72,7 +72,8 @@ describe('shared-mcp CLI', function () {
 
     it('status --json has the documented, stable shape', async () => {
       const st = await t.status();
-      assert.deepEqual(Object.keys(st), ['schemaVersion', 'host', 'servers', 'aggregate']);
+      assert.deepEqual(Object.keys(st), ['schemaVersion', 'host', 'servers', 'aggregate', 'sync']);
+      assert.deepEqual(Object.keys(st.sync ?? {}), ['paused', 'lastAt', 'clients']);
       assert.deepEqual(Object.keys(st.aggregate ?? {}), ['endpoint', 'sessions']);
       assert.deepEqual(Object.keys(st.host ?? {}).sort(), ['configError', 'configPath', 'configWarnings', 'home', 'pid', 'port', 'rssBytes', 'startedAt', 'uptimeMs', 'version'].sort());
       assert.deepEqual(

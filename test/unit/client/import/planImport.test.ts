@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { importSourceFiles, IMPORT_SOURCES } from '../../../../src/client/import/importSources';
-import { planImport, projectOnly, replaceTargets } from '../../../../src/client/import/planImport';
+import { planImport, notReplaced, replaceTargets } from '../../../../src/client/import/planImport';
 import { readClientServers } from '../../../../src/client/import/readClientServers';
 import { addServersToConfig } from '../../../../src/shared/config/configEdit';
 import { parse } from 'jsonc-parser';
@@ -45,7 +45,8 @@ describe('import: reading every client, deduplicating, planning', () => {
     assert.deepEqual(plan.conflicts.map((c) => `${c.name}@${c.where}`), ['memory@Cursor']);
     assert.deepEqual(plan.add.find((c) => c.name === 'db')?.entry, { command: 'sqlite-mcp', cwd: '/src/app' });
     assert.deepEqual(replaceTargets([...plan.add, ...plan.present]), { claude: ['memory'], codex: ['memory'] });
-    assert.deepEqual(projectOnly(plan.add).map((i) => i.name), ['db', 'proj-tool']);
+    assert.deepEqual(notReplaced(plan.add).map((i) => i.name), ['db', 'proj-tool']);
+    assert.match(notReplaced(plan.present)[0].reason, /^VS Code gets the shared one/);
   });
 
   it('reports a name Shared MCP cannot take, and a name config.jsonc already uses otherwise', async () => {

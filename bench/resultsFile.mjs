@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const resultsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
 
 // The order sections appear in, whichever script wrote last.
-const ORDER = ['host-startup', 'mux'];
+const ORDER = ['host-startup', 'mux', 'sync'];
 
 export const today = () => new Date().toISOString().slice(0, 10);
 

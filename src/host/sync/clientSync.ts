@@ -29,7 +29,8 @@ export async function syncClient(target: ClientTarget, desired: Map<string, unkn
   let plan: ClientPlan | undefined;
   let hadContainer = false;
   let baselineText: string | null | undefined = null;
-  if (before.baseline) baselineText = await options.ledger.readBaseline(before.baseline);
+  // Only a sync that takes every entry of ours out can give the old bytes back: read them only then.
+  if (before.baseline && desired.size === 0) baselineText = await options.ledger.readBaseline(before.baseline);
   try {
     const outcome = await editClientFile(
       target,
@@ -58,7 +59,7 @@ export async function syncClient(target: ClientTarget, desired: Map<string, unkn
 }
 
 /** The ledger after a write: the entries, the hash of what is there now, and the baseline for an exact unsync. */
-async function nextLedger(target: ClientTarget, before: ClientLedger, plan: ClientPlan, outcome: { before: string; existed: boolean; after: string | null; written: boolean }, hadContainer: boolean, ledger: SyncLedger): Promise<ClientLedger | undefined> {
+async function nextLedger(target: ClientTarget, before: ClientLedger, plan: ClientPlan, outcome: { before: string; existed: boolean; after: string | null; written: boolean; backup?: string }, hadContainer: boolean, ledger: SyncLedger): Promise<ClientLedger | undefined> {
   const entries = plan.entries;
   if (Object.keys(entries).length === 0) {
     await ledger.dropBaseline(before.baseline);
@@ -72,7 +73,7 @@ async function nextLedger(target: ClientTarget, before: ClientLedger, plan: Clie
   const stillOurs = before.lastWrittenSha !== undefined && outcome.existed && sha256(outcome.before) === before.lastWrittenSha;
   if (wasClean) {
     await ledger.dropBaseline(before.baseline);
-    next.baseline = await ledger.saveBaseline(target.id, outcome.existed ? outcome.before : undefined);
+    next.baseline = await ledger.saveBaseline(target.id, outcome.existed ? outcome.backup : undefined);
     next.createdContainer = !hadContainer && target.format === 'json';
   } else if (stillOurs && before.baseline) {
     next.baseline = before.baseline;

@@ -2,6 +2,7 @@ import { getNodeValue, parse, parseTree, printParseErrorCode, type Node, type Pa
 import { SharedMcpError } from '../../shared/errors';
 import { verifyOnlyEntriesChanged, type ClientFormat, type EntryChange, type FileEntry } from './clientFormat';
 import { detectLayout, removeObjectKey, renderJson, setObjectKey } from './jsonObjectEdit';
+import { findTopLevelValue, type ValueSpan } from './jsonTopLevel';
 
 const BOM = '\uFEFF';
 
@@ -11,17 +12,22 @@ const BOM = '\uFEFF';
  * comments, key order, indentation, line endings and a BOM stay as they were.
  */
 export class JsonClientFormat implements ClientFormat {
+  /** read() and apply() see the same text in one sync: it is parsed once. */
+  private memo: { body: string; doc: unknown; table: ValueSpan | undefined } | undefined;
+
   constructor(private readonly container: string) {}
 
   read(text: string): { entries: Map<string, FileEntry>; hasTable: boolean } {
     const body = stripBom(text);
+    const { table } = this.locate(body);
     const entries = new Map<string, FileEntry>();
-    const table = this.table(body);
-    for (const prop of table?.children ?? []) {
+    if (!table) return { entries, hasTable: false };
+    const obj = body.slice(table.offset, table.offset + table.length);
+    for (const prop of parseTree(obj, [], { allowTrailingComma: true })?.children ?? []) {
       const [key, value] = prop.children as Node[];
-      entries.set(String(key.value), { value: getNodeValue(value), text: body.slice(value.offset, value.offset + value.length) });
+      entries.set(String(key.value), { value: getNodeValue(value), text: obj.slice(value.offset, value.offset + value.length) });
     }
-    return { entries, hasTable: table !== undefined };
+    return { entries, hasTable: true };
   }
 
   apply(text: string, changes: EntryChange[], options: { dropEmptyContainer: boolean }): string {
@@ -29,38 +35,42 @@ export class JsonClientFormat implements ClientFormat {
     const bom = text.startsWith(BOM) ? BOM : '';
     const body = stripBom(text);
     const layout = detectLayout(body);
-    const table = this.table(body);
-    let next: string;
+    const { doc, table } = this.locate(body);
     if (!table) {
       const puts = changes.filter((c) => c.kind !== 'remove');
       if (puts.length === 0) return text;
       const value = Object.fromEntries(puts.map((c) => [c.name, c.value]));
-      next = body.trim() === '' ? `${renderJson({ [this.container]: value }, '', layout)}${layout.eol}` : setObjectKey(body, '', layout, this.container, { value });
-    } else {
-      const indent = indentOfLine(body, table.parent?.offset ?? table.offset);
-      let obj = body.slice(table.offset, table.offset + table.length);
-      for (const c of changes) {
-        if (c.kind === 'remove') obj = removeObjectKey(obj, c.name);
-        else obj = setObjectKey(obj, indent, layout, c.name, c.kind === 'restore' ? { text: c.text } : { value: c.value });
-      }
-      next = body.slice(0, table.offset) + obj + body.slice(table.offset + table.length);
-      if (options.dropEmptyContainer && obj === '{}') next = removeObjectKey(next, this.container);
+      const next = body.trim() === '' ? `${renderJson({ [this.container]: value }, '', layout)}${layout.eol}` : setObjectKey(body, '', layout, this.container, { value });
+      verifyOnlyEntriesChanged(doc, parseDoc(next), this.container, changes, false);
+      return bom + next;
     }
-    verifyOnlyEntriesChanged(parseDoc(body), parseDoc(next), this.container, changes, options.dropEmptyContainer);
+    const indent = indentOfLine(body, table.keyOffset);
+    const before = body.slice(table.offset, table.offset + table.length);
+    let obj = before;
+    for (const c of changes) {
+      if (c.kind === 'remove') obj = removeObjectKey(obj, c.name);
+      else obj = setObjectKey(obj, indent, layout, c.name, c.kind === 'restore' ? { text: c.text } : { value: c.value });
+    }
+    const next = body.slice(0, table.offset) + obj + body.slice(table.offset + table.length);
+    if (options.dropEmptyContainer && obj === '{}') {
+      const dropped = removeObjectKey(next, this.container);
+      verifyOnlyEntriesChanged(doc, parseDoc(dropped), this.container, changes, true);
+      return bom + dropped;
+    }
+    // Every byte outside the server object is the file's own, so proving the object holds what we meant is enough.
+    verifyOnlyEntriesChanged({ [this.container]: parseDoc(before) }, { [this.container]: parseDoc(obj) }, this.container, changes, false);
     return bom + next;
   }
 
-  /** The server object's node; undefined when the file or the key is absent. */
-  private table(body: string): Node | undefined {
-    if (body.trim() === '') return undefined;
-    const errors: ParseError[] = [];
-    const root = parseTree(body, errors, { allowTrailingComma: true, disallowComments: false });
-    if (errors.length > 0) throw notParsed(body, errors[0]);
-    if (!root || root.type !== 'object') throw new SharedMcpError('CONFIG_INVALID', 'the file is not a JSON object; it was not changed');
-    const prop = root.children?.find((p) => p.children?.[0].value === this.container);
-    const value = prop?.children?.[1];
-    if (value && value.type !== 'object') throw new SharedMcpError('CONFIG_INVALID', `"${this.container}" is not an object; it was not changed`);
-    return value;
+  /** Parses the file (refusing one that does not parse) and finds the server object without building a tree. */
+  private locate(body: string): { doc: unknown; table: ValueSpan | undefined } {
+    if (this.memo?.body === body) return this.memo;
+    const doc = parseDoc(body);
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new SharedMcpError('CONFIG_INVALID', 'the file is not a JSON object; it was not changed');
+    const table = body.trim() === '' ? undefined : findTopLevelValue(body, this.container);
+    if (table && body[table.offset] !== '{') throw new SharedMcpError('CONFIG_INVALID', `"${this.container}" is not an object; it was not changed`);
+    this.memo = { body, doc, table };
+    return this.memo;
   }
 }
 
@@ -68,12 +78,16 @@ function stripBom(text: string): string {
   return text.startsWith(BOM) ? text.slice(1) : text;
 }
 
+/** The document; most files are plain JSON, which JSON.parse reads many times faster than a JSONC parser. */
 function parseDoc(body: string): unknown {
   if (body.trim() === '') return {};
   try {
-    return JSON.parse(body) as unknown; // most files are plain JSON, and JSON.parse is several times faster
+    return JSON.parse(body) as unknown;
   } catch {
-    return parse(body, [], { allowTrailingComma: true });
+    const errors: ParseError[] = [];
+    const doc = parse(body, errors, { allowTrailingComma: true }) as unknown;
+    if (errors.length > 0) throw notParsed(body, errors[0]);
+    return doc;
   }
 }
 

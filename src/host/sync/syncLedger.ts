@@ -72,12 +72,16 @@ export class SyncLedger {
     await writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`, 0o600);
   }
 
-  /** Keeps the bytes of a client file as it was before any entry of ours; returns the baseline's name. */
-  async saveBaseline(client: ClientId, text: string | undefined): Promise<string> {
-    if (text === undefined) return 'absent';
+  /**
+   * Keeps the bytes of a client file as it was before any entry of ours: a second name for the backup taken just before
+   * our first write (a hard link costs nothing, even for 20 MB); 'absent' when there was no file.
+   */
+  async saveBaseline(client: ClientId, backup: string | undefined): Promise<string> {
+    if (backup === undefined) return 'absent';
     await fs.mkdir(this.baselineDir, { recursive: true, mode: 0o700 });
     const name = `${client}-${Date.now()}`;
-    await writeFileAtomic(path.join(this.baselineDir, name), text, 0o600);
+    const target = path.join(this.baselineDir, name);
+    await fs.link(backup, target).catch(() => fs.copyFile(backup, target));
     return name;
   }
 

@@ -18,6 +18,7 @@ import { listenOnFreePort } from './http/listen';
 import { HostLogger } from './logs/hostLogger';
 import { McpService } from './mcpService';
 import { RotatingFile } from './logs/rotatingFile';
+import { SecretStore } from './secretStore';
 import { ServerSet } from './serverSet';
 import { captureShellEnv } from './shellEnv';
 import { ProcessTracker } from './supervisor/processTracker';
@@ -62,6 +63,7 @@ export class GatewayHost {
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private readonly servers: ServerSet;
+  private readonly secrets: SecretStore;
   private readonly mcp: McpService;
   private readonly controlBearer: BearerToken;
   private readonly server: http.Server;
@@ -79,10 +81,12 @@ export class GatewayHost {
     // Exists from the start: the listener answers before boot() is done, and an MCP request then must wait, not get 404.
     this.readyPromise = new Promise((r) => (this.resolveReady = r));
     let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
+    this.secrets = new SecretStore(paths.secrets, log);
     this.servers = new ServerSet({
       paths,
       tracker,
       baseEnv: () => (shellEnv ??= options.shellEnv && (this.config?.settings.shellEnv ?? true) ? captureShellEnv((m) => log.info(m)) : Promise.resolve({ ...process.env })),
+      secrets: (name) => this.secrets.get(name),
       stopGraceMs: () => this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
       maxMessageBytes: () => this.maxMessageBytes(),
       endpoint: (name) => `http://${BIND_ADDRESS}:${this.port}/mcp/${encodeURIComponent(name)}`,
@@ -105,6 +109,10 @@ export class GatewayHost {
       }),
       this.servers.onDidChangeTools((server) => this.emit({ type: 'tools-changed', server, at: new Date().toISOString() })),
       this.mcp.sessions.onDidChangeSessions((endpoint) => this.emit({ type: 'sessions-changed', endpoint, at: new Date().toISOString() })),
+      this.secrets.onDidChange((names) => {
+        this.servers.secretsChanged(names);
+        this.emit({ type: 'secrets-changed', names, at: new Date().toISOString() });
+      }),
     );
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
@@ -145,6 +153,8 @@ export class GatewayHost {
       this.recordConfigError(err);
     }
     this.log.setLevel(this.config?.settings.logLevel ?? 'info');
+    // A config that did not load says nothing about the file: leave it alone until one does.
+    if (this.config) await this.secrets.persist(this.config.settings.persistSecrets);
     const wanted = this.config?.settings.port ?? DEFAULT_PORT;
     const bound = await listenOnFreePort(this.server, BIND_ADDRESS, wanted);
     this.port = bound.port;
@@ -191,6 +201,7 @@ export class GatewayHost {
         rssBytes: process.memoryUsage.rss(),
         configError: this.configError,
         configWarnings: this.config?.warnings ?? [],
+        missingSecrets: this.servers.missingSecrets(),
       },
       servers,
       aggregate: { endpoint: `http://${BIND_ADDRESS}:${this.port}/mcp`, sessions: aggregateSessions },
@@ -214,6 +225,7 @@ export class GatewayHost {
         this.configError = null;
         this.log.setLevel(next.settings.logLevel);
         if (before && before.settings.port !== next.settings.port) this.log.warn('settings.port changed: it takes effect when the host restarts');
+        await this.secrets.persist(next.settings.persistSecrets);
         const diff = await this.servers.apply(next.servers);
         this.log.info(`config reloaded: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`);
         return this.emit({ type: 'config-reloaded', ...diff, at: new Date().toISOString() });
@@ -231,6 +243,7 @@ export class GatewayHost {
       this.emit({ type: 'host-stopping', at: new Date().toISOString() });
       this.configWatch?.dispose();
       await this.servers.close();
+      this.secrets.dispose();
       await this.mcp.close();
       for (const d of this.disposables.splice(0)) d.dispose();
       await new Promise<void>((resolve) => {
@@ -283,6 +296,7 @@ export class GatewayHost {
         return await handleControl(req, res, new URL(url, `http://${BIND_ADDRESS}`), {
           controlToken: this.controlBearer,
           servers: this.servers,
+          secrets: this.secrets,
           health: () => this.health(),
           status: () => this.status(),
           ready: () => this.readyPromise,

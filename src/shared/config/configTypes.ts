@@ -46,6 +46,8 @@ export interface HostSettings {
   maxMessageBytes: number;
   maxSessions: number;
   sessionIdleTimeoutMs: number;
+  /** Keep secrets in home/secrets.json too (headless use); off: in the host's memory only. */
+  persistSecrets: boolean;
 }
 
 /** One problem in a config file, located for the user. */

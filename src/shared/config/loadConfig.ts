@@ -58,6 +58,7 @@ function normalize(raw: RawConfig, file: string, warnings: LoadedConfig['warning
     maxMessageBytes: s.maxMessageSize !== undefined ? (parseSizeBytes(s.maxMessageSize) ?? DEFAULT_MAX_MESSAGE_BYTES) : DEFAULT_MAX_MESSAGE_BYTES,
     maxSessions: s.maxSessions ?? DEFAULT_MAX_SESSIONS,
     sessionIdleTimeoutMs: duration(s.sessionIdleTimeout, DEFAULT_SESSION_IDLE_TIMEOUT_MS),
+    persistSecrets: s.persistSecrets ?? false,
   };
   const servers = Object.entries(raw.mcpServers ?? {}).map(([name, srv]) => normalizeServer(name, srv, dir));
   return { path: path.resolve(file), settings, servers, warnings };

@@ -74,7 +74,7 @@ describe('shared-mcp CLI', function () {
       const st = await t.status();
       assert.deepEqual(Object.keys(st), ['schemaVersion', 'host', 'servers', 'aggregate']);
       assert.deepEqual(Object.keys(st.aggregate ?? {}), ['endpoint', 'sessions']);
-      assert.deepEqual(Object.keys(st.host ?? {}).sort(), ['configError', 'configPath', 'configWarnings', 'home', 'pid', 'port', 'rssBytes', 'startedAt', 'uptimeMs', 'version'].sort());
+      assert.deepEqual(Object.keys(st.host ?? {}).sort(), ['configError', 'configPath', 'configWarnings', 'home', 'missingSecrets', 'pid', 'port', 'rssBytes', 'startedAt', 'uptimeMs', 'version'].sort());
       assert.deepEqual(
         Object.keys(st.servers[0]).sort(),
         ['autoStart', 'endpoint', 'lastError', 'launch', 'name', 'pid', 'restarts', 'rssBytes', 'serverInfo', 'sessions', 'sharing', 'startedAt', 'state', 'tools', 'transport', 'uptimeMs'].sort(),

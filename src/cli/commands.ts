@@ -33,7 +33,8 @@ export interface Flags {
   example: boolean;
 }
 
-async function connect(ctx: CliContext): Promise<{ client: ControlClient }> {
+/** The host's client, starting the host when none runs. */
+export async function connect(ctx: CliContext): Promise<{ client: ControlClient }> {
   const handle = await ensureHost({ home: ctx.home, hostScript: path.join(ctx.distDir, 'host.js') });
   if (handle.started) ctx.err(`started the host: pid ${handle.registry.pid}, port ${handle.registry.port}`);
   if (handle.versionMismatch) {
@@ -46,7 +47,8 @@ function noHost(ctx: CliContext): string {
   return `no host is running for ${ctx.home} (start it with: shared-mcp up)`;
 }
 
-async function running(ctx: CliContext): Promise<ControlClient> {
+/** The running host's client; throws HOST_UNREACHABLE when none runs. */
+export async function running(ctx: CliContext): Promise<ControlClient> {
   const reg = await findHost(ctx.home);
   if (!reg) throw new SharedMcpError('HOST_UNREACHABLE', noHost(ctx));
   return new ControlClient(reg);

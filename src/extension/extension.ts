@@ -9,10 +9,12 @@ import { ensureHost } from '../client/ensureHost';
 import { HostConnection } from '../client/hostConnection';
 import { findNodeRuntime } from '../client/nodeRuntime';
 import { resolveHome } from '../shared/homePaths';
-import { registerCommands } from './commands';
+import { registerCommands, reportError } from './commands';
 import { LogChannels } from './logChannels';
 import { McpProvider } from './mcpProvider';
+import { registerSecretCommands } from './secretCommands';
 import { Secrets } from './secrets';
+import { SecretSync } from './secretSync';
 import { ServersView } from './serversView';
 import { StatusBar } from './statusBar';
 
@@ -45,7 +47,10 @@ export function activate(context: vscode.ExtensionContext): SharedMcpApi {
   const serversView = new ServersView(connection);
   const statusBar = new StatusBar(connection);
   const mcpProvider = new McpProvider(connection, home);
+  const secrets = new Secrets(context.secrets);
   context.subscriptions.push(
+    new SecretSync(connection, secrets),
+    ...registerSecretCommands({ connection, secrets, reportError }),
     connection,
     logs,
     serversView,
@@ -54,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): SharedMcpApi {
     ...registerCommands({ home, connection, logs, startHost: async () => (connection.snapshot.phase === 'connected' ? undefined : connection.connect(true)) }),
   );
   void connection.connect(settings().get<boolean>('startHostOnActivation', true));
-  return { connection, serversView, statusBar, mcpProvider, logs, secrets: new Secrets(context.secrets), activateMs: performance.now() - started };
+  return { connection, serversView, statusBar, mcpProvider, logs, secrets, activateMs: performance.now() - started };
 }
 
 export function deactivate(): void {

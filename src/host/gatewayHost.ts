@@ -153,8 +153,6 @@ export class GatewayHost {
       this.recordConfigError(err);
     }
     this.log.setLevel(this.config?.settings.logLevel ?? 'info');
-    // A config that did not load says nothing about the file: leave it alone until one does.
-    if (this.config) await this.secrets.persist(this.config.settings.persistSecrets);
     const wanted = this.config?.settings.port ?? DEFAULT_PORT;
     const bound = await listenOnFreePort(this.server, BIND_ADDRESS, wanted);
     this.port = bound.port;
@@ -167,6 +165,8 @@ export class GatewayHost {
     );
     if (!claim.claimed) throw hostRunning(this.paths.home, claim.holder);
     this.claimed = true;
+    // Only the host that holds the registry touches secrets.json; a config that did not load says nothing about it.
+    if (this.config) await this.secrets.persist(this.config.settings.persistSecrets);
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
     this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined));
     // Ready (for server actions) once orphans are gone and the config is applied; a failed cleanup must not keep servers from starting.

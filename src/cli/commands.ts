@@ -54,7 +54,8 @@ function noHost(ctx: CliContext): string {
   return `no host is running for ${ctx.home} (start it with: shared-mcp up)`;
 }
 
-async function running(ctx: CliContext): Promise<ControlClient> {
+/** The running host's client; throws HOST_UNREACHABLE when none runs. */
+export async function running(ctx: CliContext): Promise<ControlClient> {
   const reg = await findHost(ctx.home);
   if (!reg) throw new SharedMcpError('HOST_UNREACHABLE', noHost(ctx));
   return new ControlClient(reg);

@@ -9,6 +9,7 @@ import { VERSION } from '../shared/version';
 import * as commands from './commands';
 import { importServers } from './importCommand';
 import * as syncCommands from './syncCommands';
+import { secret } from './secretCommand';
 
 const USAGE = `shared-mcp ${VERSION}: run every MCP server once per machine, shared by every MCP client
 
@@ -29,6 +30,10 @@ usage: shared-mcp <command> [options]
                                       --replace also points each client's entry at the shared server
   config path                         print the config file's path
   config validate [FILE]              check a config file, naming line, column and key
+  secret set NAME                     set a secret for \${secret:NAME}: the value is read from stdin, or
+                                      asked for without echo in a terminal (never from the command line)
+  secret delete NAME                  delete a secret from the host
+  secret list [--json]                the secrets: set or missing, and the servers that use them (no values)
   version                             print the version
 
 options: --json (machine-readable output), --debug (stack traces)
@@ -47,6 +52,7 @@ const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
   sync: { run: syncCommands.sync, flags: ['json', 'dry-run', 'force', 'client'] },
   unsync: { run: syncCommands.unsync, flags: ['json', 'dry-run', 'client'] },
   import: { run: importServers, flags: ['json', 'dry-run', 'replace', 'from'] },
+  secret: { run: secret, flags: ['json'] },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -80,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
+    // Parse errors quote the offending word, which after `secret set` may be a value typed where it must not be.
+    if (argv[0] === 'secret') throw new SharedMcpError('USAGE', 'secret: unknown option (see shared-mcp --help); a value is read from stdin, never from the command line');
     throw new SharedMcpError('USAGE', `${(err as Error).message.split('\n')[0]} (see shared-mcp --help)`);
   }
   const { values, positionals } = parsed;

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import { SharedMcpError, fromErrorBody } from '../shared/errors';
-import type { HostEvent, HostStatus, LogLine, ServerActionResult, ServerToolsResult, SyncRequest, SyncResult } from '../shared/controlTypes';
+import type { HostEvent, HostStatus, LogLine, SecretsList, SecretsUpdate, SecretsUpdateResult, ServerActionResult, ServerToolsResult, SyncRequest, SyncResult } from '../shared/controlTypes';
 import type { HostRegistry } from '../shared/registry';
 import { parseSse } from './sseParser';
 
@@ -44,6 +44,16 @@ export class ControlClient {
 
   shutdown(): Promise<{ ok: true }> {
     return this.request('POST', '/api/shutdown', {});
+  }
+
+  /** The secrets the host knows of (names, whether set, which servers use them); never values. */
+  secrets(): Promise<SecretsList> {
+    return this.request('GET', '/api/secrets');
+  }
+
+  /** Sets and deletes secrets in the host's memory; servers waiting for them start, servers using changed ones restart. */
+  setSecrets(update: SecretsUpdate): Promise<SecretsUpdateResult> {
+    return this.request('POST', '/api/secrets', update);
   }
 
   tools(server: string): Promise<ServerToolsResult> {

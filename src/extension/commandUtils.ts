@@ -42,7 +42,7 @@ export function connected(ctx: CommandContext): ControlClient {
 }
 
 /** One message per error, with a way to the logs. */
-async function reportError(err: unknown): Promise<void> {
+export async function reportError(err: unknown): Promise<void> {
   const e = toSharedMcpError(err);
   const pick = await vscode.window.showErrorMessage(`Shared MCP: ${e.message}`, 'Show Logs');
   if (pick === 'Show Logs') await vscode.commands.executeCommand('sharedMcp.showHostLog');

@@ -103,6 +103,7 @@ async function quickPick(ctx: CommandContext): Promise<void> {
   const server = await pickServer(ctx.connection.snapshot.status?.servers ?? [], 'Shared MCP servers');
   if (!server) return;
   const actions = [
+    ...(server.state === 'needs-secret' ? [{ label: '$(key) Set Secret…', command: 'sharedMcp.setSecret' }] : []),
     { label: '$(play) Start', command: 'sharedMcp.startServer' },
     { label: '$(debug-stop) Stop', command: 'sharedMcp.stopServer' },
     { label: '$(debug-restart) Restart', command: 'sharedMcp.restartServer' },
@@ -110,7 +111,8 @@ async function quickPick(ctx: CommandContext): Promise<void> {
     { label: '$(copy) Copy Endpoint', command: 'sharedMcp.copyEndpoint' },
   ];
   const action = await vscode.window.showQuickPick(actions, { title: `${server.name} (${server.state})` });
-  if (action) await vscode.commands.executeCommand(action.command, server.name);
+  // Set Secret takes a secret's name as a string: it gets the server's item, and offers that server's secrets.
+  if (action) await vscode.commands.executeCommand(action.command, action.command === 'sharedMcp.setSecret' ? { kind: 'server', server } : server.name);
 }
 
 async function openConfig(ctx: CommandContext, server: string | undefined): Promise<void> {

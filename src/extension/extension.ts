@@ -10,9 +10,12 @@ import { HostConnection } from '../client/hostConnection';
 import { findNodeRuntime } from '../client/nodeRuntime';
 import { resolveHome } from '../shared/homePaths';
 import { registerCommands } from './commands';
+import { reportError } from './commandUtils';
 import { LogChannels } from './logChannels';
 import { McpProvider } from './mcpProvider';
+import { registerSecretCommands } from './secretCommands';
 import { Secrets } from './secrets';
+import { SecretSync } from './secretSync';
 import { ServersView } from './serversView';
 import { StatusBar } from './statusBar';
 import { registerSyncCommands } from './syncCommands';
@@ -52,6 +55,8 @@ export function activate(context: vscode.ExtensionContext): SharedMcpApi {
   // The extension's global storage is <user data>/User/globalStorage/<id>: VS Code's own mcp.json sits in that User folder.
   const vscodeUserDir = path.dirname(path.dirname(context.globalStorageUri.fsPath));
   context.subscriptions.push(
+    new SecretSync(connection, secrets),
+    ...registerSecretCommands({ connection, secrets, reportError }),
     connection,
     logs,
     serversView,

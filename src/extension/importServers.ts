@@ -65,10 +65,15 @@ export async function importServers(ctx: ImportContext, preset?: ImportPreset): 
   const replace = preset ? (preset.replace ?? false) : await askReplace();
   if (replace === undefined) return undefined;
   const used = new Set(picked.flatMap((c) => Object.values((c.entry.env as Record<string, string> | undefined) ?? {})).flatMap((v) => [...v.matchAll(/\$\{secret:([^}]+)\}/g)].map((m) => m[1])));
+  const moved: Record<string, string> = {};
   for (const name of used) {
     const value = pending.get(name);
-    if (value !== undefined) await ctx.secrets.set(name, value);
+    if (value === undefined) continue;
+    await ctx.secrets.set(name, value);
+    moved[name] = value;
   }
+  // The host gets them before the config names them, so the servers start without waiting in needs-secret.
+  if (Object.keys(moved).length > 0) await ctx.client.setSecrets({ set: moved });
   await updateConfigFile(ctx.configPath, (text) => addServersToConfig(text, picked.map((c) => ({ name: c.name, entry: c.entry }))));
   await ctx.client.reload();
   const targets = replaceTargets([...picked, ...plan.present]);

@@ -20,4 +20,11 @@ export class Secrets {
   delete(name: string): Thenable<void> {
     return this.storage.delete(KEY_PREFIX + name);
   }
+
+  /** Calls back with the name of each secret stored or deleted, in this window or another. */
+  onDidChange(listener: (name: string) => void): vscode.Disposable {
+    return this.storage.onDidChange((e) => {
+      if (e.key.startsWith(KEY_PREFIX)) listener(e.key.slice(KEY_PREFIX.length));
+    });
+  }
 }

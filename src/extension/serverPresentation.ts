@@ -56,7 +56,7 @@ export function statusBarText(servers: ServerStatus[]): string {
 
 /** Whether something needs the user's attention (the status bar turns to its warning colours). */
 export function anyBroken(servers: ServerStatus[]): boolean {
-  return servers.some((s) => s.state === 'crashed' || s.state === 'failed');
+  return servers.some((s) => s.state === 'crashed' || s.state === 'failed' || s.state === 'needs-secret');
 }
 
 function escape(text: string): string {

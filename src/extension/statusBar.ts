@@ -4,7 +4,7 @@ import { anyBroken, statusBarText } from './serverPresentation';
 
 export const SHOW_STATUS_BAR_SETTING = 'sharedMcp.showStatusBar';
 
-/** `$(server) MCP 4/5` on the status bar; warning colours when a server crashed or failed; click → the quick pick. */
+/** `$(server) MCP 4/5` on the status bar; warning colours when a server crashed, failed or waits for a secret; click → the quick pick. */
 export class StatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
   private readonly disposables: vscode.Disposable[] = [];

@@ -18,6 +18,7 @@ import { listenOnFreePort } from './http/listen';
 import { HostLogger } from './logs/hostLogger';
 import { McpService } from './mcpService';
 import { RotatingFile } from './logs/rotatingFile';
+import { SecretStore } from './secretStore';
 import { ServerSet } from './serverSet';
 import { captureShellEnv } from './shellEnv';
 import { ProcessTracker } from './supervisor/processTracker';
@@ -55,6 +56,7 @@ export class GatewayHost {
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private readonly servers: ServerSet;
+  private readonly secrets: SecretStore;
   private readonly mcp: McpService;
   private readonly sync: SyncService;
   private readonly controlBearer: BearerToken;
@@ -73,10 +75,12 @@ export class GatewayHost {
     // Exists from the start: the listener answers before boot() is done, and an MCP request then must wait, not get 404.
     this.readyPromise = new Promise((r) => (this.resolveReady = r));
     let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
+    this.secrets = new SecretStore(paths.secrets, log);
     this.servers = new ServerSet({
       paths,
       tracker,
       baseEnv: () => (shellEnv ??= options.shellEnv && (this.config?.settings.shellEnv ?? true) ? captureShellEnv((m) => log.info(m)) : Promise.resolve({ ...process.env })),
+      secrets: (name) => this.secrets.get(name),
       stopGraceMs: () => this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
       maxMessageBytes: () => this.maxMessageBytes(),
       endpoint: (name) => this.endpointUrl(name),
@@ -109,6 +113,10 @@ export class GatewayHost {
       }),
       this.servers.onDidChangeTools((server) => this.emit({ type: 'tools-changed', server, at: new Date().toISOString() })),
       this.mcp.sessions.onDidChangeSessions((endpoint) => this.emit({ type: 'sessions-changed', endpoint, at: new Date().toISOString() })),
+      this.secrets.onDidChange((names) => {
+        this.servers.secretsChanged(names);
+        this.emit({ type: 'secrets-changed', names, at: new Date().toISOString() });
+      }),
     );
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
@@ -161,6 +169,8 @@ export class GatewayHost {
     );
     if (!claim.claimed) throw hostRunning(this.paths.home, claim.holder);
     this.claimed = true;
+    // Only the host that holds the registry touches secrets.json; a config that did not load says nothing about it.
+    if (this.config) await this.secrets.persist(this.config.settings.persistSecrets);
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
     this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined));
     // Ready (for server actions) once orphans are gone and the config is applied; a failed cleanup must not keep servers from starting.
@@ -197,6 +207,7 @@ export class GatewayHost {
         rssBytes: process.memoryUsage.rss(),
         configError: this.configError,
         configWarnings: this.config?.warnings ?? [],
+        missingSecrets: this.servers.missingSecrets(),
       },
       servers,
       aggregate: { endpoint: `http://${BIND_ADDRESS}:${this.port}/mcp`, sessions: aggregateSessions },
@@ -221,6 +232,7 @@ export class GatewayHost {
         this.configError = null;
         this.log.setLevel(next.settings.logLevel);
         if (before && before.settings.port !== next.settings.port) this.log.warn('settings.port changed: it takes effect when the host restarts');
+        await this.secrets.persist(next.settings.persistSecrets);
         const diff = await this.servers.apply(next.servers);
         this.log.info(`config reloaded: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`);
         this.sync.scheduleAuto();
@@ -240,6 +252,7 @@ export class GatewayHost {
       this.configWatch?.dispose();
       await this.sync.close();
       await this.servers.close();
+      this.secrets.dispose();
       await this.mcp.close();
       for (const d of this.disposables.splice(0)) d.dispose();
       await new Promise<void>((resolve) => {
@@ -296,6 +309,7 @@ export class GatewayHost {
         return await handleControl(req, res, new URL(url, `http://${BIND_ADDRESS}`), {
           controlToken: this.controlBearer,
           servers: this.servers,
+          secrets: this.secrets,
           health: () => this.health(),
           status: () => this.status(),
           ready: () => this.readyPromise,

@@ -16,6 +16,7 @@ import { ServerLog } from './logs/serverLog';
 import { processTree, readProcessTable, treeRssBytes } from './supervisor/processTable';
 import type { ProcessTracker } from './supervisor/processTracker';
 import { ServerSupervisor, type StateChange } from './supervisor/serverSupervisor';
+import { secretRefs, type SecretLookup } from './supervisor/serverEnv';
 import { VERSION } from '../shared/version';
 import { pathToFileURL } from 'node:url';
 
@@ -33,6 +34,8 @@ export interface ServerSetOptions {
   paths: HomePaths;
   tracker: ProcessTracker;
   baseEnv(): Promise<NodeJS.ProcessEnv>;
+  /** The host's secrets, for ${secret:NAME}. */
+  secrets: SecretLookup;
   stopGraceMs(): number;
   maxMessageBytes(): number;
   endpoint(name: string): string;
@@ -130,6 +133,26 @@ export class ServerSet {
     await Promise.all(chosen.map((s) => s.restart().catch(() => undefined)));
   }
 
+  /** Secrets changed (their names): servers waiting for them start, servers up with them restart. */
+  secretsChanged(names: string[]): void {
+    for (const { supervisor } of this.entries.values()) void supervisor.secretsChanged(names);
+  }
+
+  /** The secrets that servers which may run refer to and the host lacks, sorted: what an editor should push. */
+  missingSecrets(): string[] {
+    const missing = [...this.entries.values()].filter((e) => !e.supervisor.def.disabled).flatMap((e) => e.supervisor.missingSecrets());
+    return [...new Set(missing)].sort();
+  }
+
+  /** Each secret name the servers refer to, with the names of those servers (disabled ones too). */
+  secretUsers(): Map<string, string[]> {
+    const users = new Map<string, string[]>();
+    for (const { supervisor } of this.entries.values()) {
+      for (const name of secretRefs(supervisor.def)) users.set(name, [...(users.get(name) ?? []), supervisor.name]);
+    }
+    return users;
+  }
+
   async status(): Promise<ServerStatus[]> {
     const table = await readProcessTable();
     const now = Date.now();
@@ -181,6 +204,7 @@ export class ServerSet {
       log,
       tracker: this.options.tracker,
       baseEnv: this.options.baseEnv,
+      secrets: this.options.secrets,
       stopGraceMs: this.options.stopGraceMs,
       maxMessageBytes: this.options.maxMessageBytes,
       initParams: (): InitializeParams => hostInitParams(supervisor.def),
@@ -220,6 +244,7 @@ export class ServerSet {
     this.assertOpen();
     const backend = await openBackend(def, {
       baseEnv: this.options.baseEnv(),
+      secrets: this.options.secrets,
       log,
       signal,
       graceMs: this.options.stopGraceMs(),

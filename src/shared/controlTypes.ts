@@ -74,6 +74,8 @@ export interface HostInfo {
   /** The last config reload's problem; the host keeps running the previous config. */
   configError: { message: string; problems: ConfigProblem[] } | null;
   configWarnings: ConfigProblem[];
+  /** Secrets that servers which may run refer to (${secret:NAME}) and the host lacks: an editor pushes those it has. */
+  missingSecrets: string[];
 }
 
 export interface HostStatus {
@@ -105,7 +107,9 @@ export type HostEvent =
   /** An MCP client session opened or ended on an endpoint ("" is the aggregate `/mcp`). */
   | { type: 'sessions-changed'; endpoint: string; at: string }
   /** The host wrote (or tried to write) client config files. */
-  | { type: 'clients-synced'; clients: ClientSyncResult[]; at: string };
+  | { type: 'clients-synced'; clients: ClientSyncResult[]; at: string }
+  /** Secrets were set, changed or deleted in the host (their names, never values). */
+  | { type: 'secrets-changed'; names: string[]; at: string };
 
 export interface LogLine {
   /** ISO time the line arrived. */
@@ -169,4 +173,29 @@ export interface SyncResult {
   /** After unsync, automatic syncs wait for the next explicit sync. */
   paused: boolean;
   clients: ClientSyncResult[];
+}
+
+/** POST /api/secrets body: values to set and names to delete (deleting a name that is not set is no change). */
+export interface SecretsUpdate {
+  set?: Record<string, string>;
+  delete?: string[];
+}
+
+/** A secret the host knows of: set in its memory, referred to by servers, or both. Never its value. */
+export interface SecretInfo {
+  name: string;
+  set: boolean;
+  /** The servers whose env or headers refer to it (disabled ones too). */
+  servers: string[];
+}
+
+/** GET /api/secrets. */
+export interface SecretsList {
+  secrets: SecretInfo[];
+}
+
+/** The answer to POST /api/secrets: names only. */
+export interface SecretsUpdateResult extends SecretsList {
+  /** The names whose value was set, changed or deleted by this request. */
+  changed: string[];
 }

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'SERVER_ERROR'
   | 'SERVER_UNAVAILABLE'
   | 'COMMAND_NOT_FOUND'
+  | 'SECRET_MISSING'
   | 'HOST_UNREACHABLE'
   | 'HOST_START_FAILED'
   | 'HOST_RUNNING'
@@ -48,6 +49,7 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   SERVER_ERROR: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
   SERVER_UNAVAILABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   COMMAND_NOT_FOUND: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
+  SECRET_MISSING: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   HOST_UNREACHABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   HOST_START_FAILED: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   HOST_RUNNING: { httpStatus: 409, jsonRpcCode: -32603, exitCode: 1 },

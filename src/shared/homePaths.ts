@@ -15,6 +15,8 @@ export interface HomePaths {
   registry: string;
   lock: string;
   token: string;
+  /** Secrets kept on disk, only with settings.persistSecrets (mode 0600). */
+  secrets: string;
   logs: string;
   hostLog: string;
   hostOut: string;
@@ -47,6 +49,7 @@ export function homePaths(home: string): HomePaths {
     registry: path.join(home, 'host.json'),
     lock: path.join(home, 'host.lock'),
     token: path.join(home, 'token'),
+    secrets: path.join(home, 'secrets.json'),
     logs,
     hostLog: path.join(logs, 'host.log'),
     hostOut: path.join(logs, 'host.out'),

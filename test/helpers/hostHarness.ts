@@ -77,9 +77,9 @@ export class TestHome {
     await fs.writeFile(path.join(this.home, 'config.jsonc'), text);
   }
 
-  /** Runs `node dist/cli.js ...args` against this home. */
-  cli(args: string[], timeoutMs = 120_000): Promise<CliResult> {
-    return runCli(args, this.env, timeoutMs);
+  /** Runs `node dist/cli.js ...args` against this home; `input`, when given, is its stdin. */
+  cli(args: string[], timeoutMs = 120_000, input?: string): Promise<CliResult> {
+    return runCli(args, this.env, timeoutMs, input);
   }
 
   /** Starts `cli` without waiting (for concurrency tests). */
@@ -146,9 +146,10 @@ export class TestHome {
   }
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -28,6 +28,27 @@ async function waitFor<T>(what: string | (() => string), probe: () => T | undefi
   }
 }
 
+/** One MCP tool call over Streamable HTTP with the client token, the way any MCP client makes it; the text of its answer. */
+async function callTool(endpoint: string | undefined, name: string, args: Record<string, unknown>): Promise<string> {
+  assert.ok(endpoint, 'the server has an endpoint');
+  const token = fs.readFileSync(path.join(sharedMcpHome(), 'token'), 'utf8').trim();
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const post = async (body: object): Promise<Response> => {
+    const res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', ...body }) });
+    assert.ok(res.ok, `HTTP ${res.status} from ${endpoint}`);
+    return res;
+  };
+  const init = await post({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'vscode-test', version: '1' } } });
+  headers['mcp-session-id'] = init.headers.get('mcp-session-id') ?? '';
+  await init.text();
+  await (await post({ method: 'notifications/initialized' })).text();
+  const text = await (await post({ id: 2, method: 'tools/call', params: { name, arguments: args } })).text();
+  // Plain JSON, or one SSE event when the host streams the answer.
+  const json = JSON.parse(text.startsWith('{') ? text : (text.split('\n').find((l) => l.startsWith('data: ')) ?? '').slice(6)) as { result?: { content?: Array<{ text?: string }> } };
+  await fetch(endpoint, { method: 'DELETE', headers });
+  return json.result?.content?.[0]?.text ?? '';
+}
+
 describe('Shared MCP extension (in a real extension host)', () => {
   let api: SharedMcpApi;
   const server = (name: string): ServerStatus | undefined => api.connection.snapshot.status?.servers.find((s) => s.name === name);
@@ -63,7 +84,7 @@ describe('Shared MCP extension (in a real extension host)', () => {
   it('activates at once (it does not wait for the host) and registers every command', async () => {
     console.log(`      activate() took ${api.activateMs.toFixed(1)} ms`);
     const commands = await vscode.commands.getCommands(true);
-    const ours = ['up', 'down', 'restart', 'startServer', 'stopServer', 'restartServer', 'showLogs', 'openConfig', 'addServer', 'copyEndpoint', 'showHostLog', 'restartHost', 'stopHost', 'importServers', 'syncClients', 'unsyncClients'];
+    const ours = ['up', 'down', 'restart', 'startServer', 'stopServer', 'restartServer', 'showLogs', 'openConfig', 'addServer', 'copyEndpoint', 'showHostLog', 'restartHost', 'stopHost', 'importServers', 'syncClients', 'unsyncClients', 'setSecret', 'deleteSecret'];
     for (const c of ours) assert.ok(commands.includes(`sharedMcp.${c}`), `command sharedMcp.${c} is not registered`);
   });
 
@@ -194,6 +215,46 @@ describe('Shared MCP extension (in a real extension host)', () => {
     await until('a new host', (s) => s.phase === 'connected' && s.status?.host?.pid !== before && serverState('echo', 'running')(s));
   });
 
+  it('Set Secret: a needs-secret server offers it inline; the value goes to SecretStorage and the host, and a new host gets it on connect', async () => {
+    const file = path.join(sharedMcpHome(), 'config.jsonc');
+    const before = fs.readFileSync(file, 'utf8');
+    const value = 'vscode-secret-5d2c7a91e3';
+    const config = JSON.parse(before) as { mcpServers: Record<string, unknown> };
+    config.mcpServers.keyed = { command: process.execPath, args: [path.join(FIXTURES, 'fixtureServer.js')], env: { FIXTURE_ENV_TOOL: '1', API_KEY: '${secret:VSCODE_TEST_KEY}' } };
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+    try {
+      await until('keyed waiting for its secret', serverState('keyed', 'needs-secret'));
+      assert.deepEqual(api.connection.snapshot.status?.host?.missingSecrets, ['VSCODE_TEST_KEY']);
+      const keyed = item('keyed');
+      assert.equal(keyed.contextValue, 'server-needs-secret');
+      assert.equal(iconId(keyed), 'lock');
+      assert.match((keyed.tooltip as vscode.MarkdownString).value, /missing secret: VSCODE\\_TEST\\_KEY/);
+      const menus = (vscode.extensions.getExtension(EXTENSION_ID)?.packageJSON as { contributes: { menus: Record<string, Array<{ command: string; when: string; group?: string }>> } }).contributes.menus;
+      assert.ok(menus['view/item/context'].some((m) => m.command === 'sharedMcp.setSecret' && m.group?.startsWith('inline') && m.when.includes('viewItem == server-needs-secret')), 'an inline Set Secret on needs-secret items');
+
+      assert.equal(await vscode.commands.executeCommand('sharedMcp.setSecret', { name: 'VSCODE_TEST_KEY', value }), 'VSCODE_TEST_KEY');
+      assert.equal(await api.secrets.get('VSCODE_TEST_KEY'), value, 'kept in SecretStorage');
+      await until('keyed running with its secret', serverState('keyed', 'running'));
+      assert.equal(await callTool(server('keyed')?.endpoint, 'env', { name: 'API_KEY' }), value, 'the server sees the value');
+
+      // A new host knows no secret (nothing is persisted): the extension gives it the one it lacks when it connects.
+      const hostPid = api.connection.snapshot.status?.host?.pid;
+      await vscode.commands.executeCommand('sharedMcp.restartHost');
+      await until('keyed running on a new host, without a command', (s) => s.status?.host?.pid !== hostPid && serverState('keyed', 'running')(s));
+      assert.equal(await callTool(server('keyed')?.endpoint, 'env', { name: 'API_KEY' }), value);
+      const hostLog = fs.readFileSync(path.join(sharedMcpHome(), 'logs', 'host.log'), 'utf8');
+      assert.match(hostLog, /secrets changed: VSCODE_TEST_KEY/);
+      assert.ok(!hostLog.includes(value) && !JSON.stringify(api.connection.snapshot.status).includes(value), 'the value is in no log and no status');
+
+      assert.equal(await vscode.commands.executeCommand('sharedMcp.deleteSecret', 'VSCODE_TEST_KEY'), 'VSCODE_TEST_KEY');
+      assert.equal(await api.secrets.get('VSCODE_TEST_KEY'), undefined);
+      await until('keyed waiting for its secret again', serverState('keyed', 'needs-secret'));
+    } finally {
+      fs.writeFileSync(file, before);
+    }
+    await until('keyed gone again', (s) => !s.status?.servers.some((x) => x.name === 'keyed'));
+  });
+
   it('keeps secrets in SecretStorage: store, read back, delete', async () => {
     await api.secrets.set('GITHUB_TOKEN', 'ghp_test_value');
     assert.equal(await api.secrets.get('GITHUB_TOKEN'), 'ghp_test_value');
@@ -217,7 +278,7 @@ describe('Shared MCP extension (in a real extension host)', () => {
       const config = fs.readFileSync(configFile, 'utf8');
       assert.ok(config.includes('"API_TOKEN": "${secret:API_TOKEN}"') && config.includes('"MODE": "fast"'), config);
       assert.ok(!config.includes('tok-123'), 'no secret in config.jsonc');
-      await until('the imported server listed', (s) => Boolean(s.status?.servers.some((x) => x.name === 'imported')));
+      await until('the imported server running with its secret from SecretStorage', serverState('imported', 'running'));
       const entry = JSON.parse(fs.readFileSync(claudeFile, 'utf8')).mcpServers.imported;
       assert.equal(entry.url, server('imported')?.endpoint);
       assert.equal(outcome.sync?.clients.find((c) => c.client === 'claude')?.replaced[0], 'imported');

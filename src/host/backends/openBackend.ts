@@ -1,7 +1,7 @@
 import { SharedMcpError } from '../../shared/errors';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
-import { interpolateEnv, interpolateHeaders } from '../supervisor/serverEnv';
+import { interpolateEnv, interpolateHeaders, type SecretLookup } from '../supervisor/serverEnv';
 import type { Backend } from './backend';
 import type { InitializeParams } from './jsonRpc';
 import { StdioBackend } from './stdioBackend';
@@ -9,6 +9,8 @@ import { StdioBackend } from './stdioBackend';
 export interface OpenBackendOptions {
   /** The environment servers inherit (may still be captured from the login shell); ${env:NAME} resolves against it. */
   baseEnv: Promise<NodeJS.ProcessEnv>;
+  /** ${secret:NAME} resolves against it; a missing one rejects with SECRET_MISSING before anything starts. */
+  secrets: SecretLookup;
   log: ServerLog;
   /** Aborting stops a server that is still starting; the open then rejects once it is gone. */
   signal: AbortSignal;
@@ -29,14 +31,14 @@ export async function openBackend(def: ServerDefinition, options: OpenBackendOpt
   if (def.transport !== 'stdio') {
     // Loaded on first use: the MCP SDK client costs the host several MB of memory it needs only for remotes.
     const { RemoteBackend } = await import('./remoteBackend');
-    const remote = await RemoteBackend.connect(def, interpolateHeaders(def, baseEnv), options.init, def.startupTimeoutMs, log, signal);
+    const remote = await RemoteBackend.connect(def, interpolateHeaders(def, baseEnv, options.secrets), options.init, def.startupTimeoutMs, log, signal);
     if (signal.aborted) {
       await remote.close();
       throw aborted();
     }
     return remote;
   }
-  const backend = await StdioBackend.spawn(def, interpolateEnv(def, baseEnv), log, options.maxMessageBytes);
+  const backend = await StdioBackend.spawn(def, interpolateEnv(def, baseEnv, options.secrets), log, options.maxMessageBytes);
   options.onSpawn(backend.pid);
   if (signal.aborted) {
     await backend.close(graceMs);

@@ -2,10 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import type { Event } from '../../shared/emitter';
 import type { HealthInfo, HostEvent, HostStatus, ServerActionRequest, ServerToolsResult, SyncRequest } from '../../shared/controlTypes';
+import type { SecretStore } from '../secretStore';
 import type { ServerSet } from '../serverSet';
 import type { SyncService } from '../sync/syncService';
 import type { BearerToken } from './bearerToken';
 import { openSse, readJsonBody, sendJson } from './httpUtils';
+import { handleSecrets } from './secretsApi';
 
 export const DEFAULT_LOG_TAIL_LINES = 100;
 
@@ -13,6 +15,8 @@ export const DEFAULT_LOG_TAIL_LINES = 100;
 export interface ControlContext {
   controlToken: BearerToken;
   servers: ServerSet;
+  /** ${secret:NAME} values, set over POST /api/secrets. */
+  secrets: SecretStore;
   health(): HealthInfo;
   /** Settles once start-up (orphan cleanup, first config) is done; server actions wait for it. */
   ready(): Promise<void>;
@@ -46,6 +50,7 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
     ctx.servers.resolve([name]);
     return sendJson(res, 200, { tools: ctx.servers.endpoint(name)?.tools() ?? null } satisfies ServerToolsResult);
   }
+  if (route === 'GET /api/secrets' || route === 'POST /api/secrets') return handleSecrets(req, res, ctx);
   switch (route) {
     case 'GET /api/health':
       return sendJson(res, 200, ctx.health());

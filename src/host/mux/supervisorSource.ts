@@ -49,6 +49,7 @@ export class SupervisorSource implements BackendSource {
 
 function unavailable(s: ServerSupervisor): SharedMcpError {
   const why = s.lastError ? `: ${s.lastError}` : '';
-  const hint = s.state === 'disabled' ? ' (enable it in the config)' : s.state === 'needs-auth' ? ' (sign in first)' : ` (start it with \`shared-mcp up ${s.name}\`)`;
+  // needs-secret: the reason already says how to set what is missing.
+  const hint = s.state === 'disabled' ? ' (enable it in the config)' : s.state === 'needs-auth' ? ' (sign in first)' : s.state === 'needs-secret' ? '' : ` (start it with \`shared-mcp up ${s.name}\`)`;
   return new SharedMcpError('SERVER_UNAVAILABLE', `server "${s.name}" is ${s.state}${why}${hint}`);
 }

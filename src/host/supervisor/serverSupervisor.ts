@@ -12,6 +12,8 @@ import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from '.
 import type { ProcessTracker } from './processTracker';
 import { IdleTimer } from './idleTimer';
 import { CRASH_WINDOW_MS, RestartPolicy } from './restartPolicy';
+import { secretAction } from './secretAction';
+import { missingSecrets, missingSecretsMessage, secretRefs, type SecretLookup } from './serverEnv';
 import { StopGate } from './stopGate';
 
 const REASON_STDERR_LINES = 5;
@@ -28,6 +30,8 @@ export interface SupervisorDeps {
   tracker: ProcessTracker;
   /** The environment servers inherit (the login shell's, captured once). */
   baseEnv(): Promise<NodeJS.ProcessEnv>;
+  /** The host's secrets, for ${secret:NAME}. */
+  secrets: SecretLookup;
   stopGraceMs(): number;
   /** What the host declares to the server in initialize. */
   initParams(): InitializeParams;
@@ -67,7 +71,8 @@ export class ServerSupervisor {
     private definition: ServerDefinition,
     private readonly deps: SupervisorDeps,
   ) {
-    this.current = restingState(definition);
+    this.current = this.restingState();
+    if (this.current === 'needs-secret') this.lastError = missingSecretsMessage(this.missingSecrets());
     this.policy = new RestartPolicy(definition.restartDelayMs, definition.maxRestarts);
   }
 
@@ -113,6 +118,9 @@ export class ServerSupervisor {
       this.lastError = null;
     }
     this.clearTimers();
+    // Checked before anything starts: nothing is spawned (or flickers through starting) without its secrets.
+    const missing = this.missingSecrets();
+    if (missing.length > 0) return this.settle('needs-secret', missingSecretsMessage(missing));
     await this.launch();
   }
 
@@ -153,7 +161,7 @@ export class ServerSupervisor {
     const stops = await this.stopCounted();
     this.definition = def;
     this.policy = new RestartPolicy(def.restartDelayMs, def.maxRestarts);
-    this.setState(restingState(def), null);
+    this.rest();
     if (wasUp || def.autoStart === true) this.startUnlessStoppedSince(stops, false).catch(() => undefined);
   }
 
@@ -164,7 +172,33 @@ export class ServerSupervisor {
 
   /** Puts a stopped server back into its configured resting state (lazy servers become idle again). */
   rearm(): void {
-    if (this.current === 'stopped' || this.current === 'failed') this.setState(restingState(this.definition), null);
+    if (this.current === 'stopped' || this.current === 'failed') this.rest();
+  }
+
+  /** The secrets this server refers to that the host lacks. */
+  missingSecrets(): string[] {
+    return missingSecrets(this.definition, this.deps.secrets);
+  }
+
+  /** Secrets changed (their names): see secretAction for what a server does then. Never throws. */
+  async secretsChanged(changed: readonly string[]): Promise<void> {
+    const used = secretRefs(this.definition).filter((n) => changed.includes(n));
+    if (this.disposed || used.length === 0) return;
+    const missing = this.missingSecrets();
+    const lazy = this.definition.autoStart === 'lazy' || this.definition.sharing === 'per-session';
+    switch (secretAction(this.current, lazy, missing)) {
+      case 'restart': {
+        this.deps.log.line('host', `secret${used.length > 1 ? 's' : ''} ${used.join(', ')} changed: restarting`);
+        const stops = await this.stopCounted();
+        return this.startUnlessStoppedSince(stops, false).catch(() => undefined);
+      }
+      case 'wait':
+        return this.settle('needs-secret', missingSecretsMessage(missing));
+      case 'rest':
+        return this.rest();
+      case 'start':
+        return this.start().catch(() => undefined);
+    }
   }
 
   /** The number of MCP sessions using this server; at zero the idle timer runs. */
@@ -219,6 +253,7 @@ export class ServerSupervisor {
     try {
       backend = await openBackend(this.definition, {
         baseEnv: this.deps.baseEnv(),
+        secrets: this.deps.secrets,
         log: this.deps.log,
         signal: abort.signal,
         graceMs: this.deps.stopGraceMs(),
@@ -233,6 +268,7 @@ export class ServerSupervisor {
       // A missing command or a bad reference will not fix itself by retrying; a 401 needs the user.
       if (e.code === 'COMMAND_NOT_FOUND' || e.code === 'CONFIG_INVALID') return this.settle('failed', e.message);
       if (e.code === 'UNAUTHORIZED') return this.settle('needs-auth', e.message);
+      if (e.code === 'SECRET_MISSING') return this.settle('needs-secret', e.message);
       return this.recordCrash(this.withStderr(this.definition.transport === 'stdio' ? `did not complete MCP initialize: ${e.message}` : e.message));
     } finally {
       if (this.abortLaunch === abort) this.abortLaunch = undefined;
@@ -292,7 +328,8 @@ export class ServerSupervisor {
   }
 
   /** Ends in a state that waits for the user, with the reason. */
-  private settle(state: 'failed' | 'needs-auth', reason: string): void {
+  private settle(state: 'failed' | 'needs-auth' | 'needs-secret', reason: string): void {
+    if (state === this.current && reason === this.lastError) return; // asked again (`up`), nothing new to tell
     this.lastError = reason;
     this.startedAt = undefined;
     this.deps.log.line('host', `${state}: ${reason}`);
@@ -303,6 +340,23 @@ export class ServerSupervisor {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.idle.cancel();
+  }
+
+  /** Where the server rests when nothing runs it: disabled, stopped, or idle (lazy: starts on demand; needs-secret while it could not). */
+  private restingState(): ServerState {
+    const def = this.definition;
+    if (def.disabled) return 'disabled';
+    if (def.autoStart !== 'lazy' && def.sharing !== 'per-session') return 'stopped';
+    // Nothing tries to start a lazy server before a request: say now that it could not.
+    return this.missingSecrets().length > 0 ? 'needs-secret' : 'idle';
+  }
+
+  /** Takes the resting state; needs-secret names what is missing, and leaving it forgets that reason. */
+  private rest(): void {
+    const state = this.restingState();
+    if (state === 'needs-secret') return this.settle('needs-secret', missingSecretsMessage(this.missingSecrets()));
+    if (this.current === 'needs-secret') this.lastError = null;
+    this.setState(state, null);
   }
 
   private setBackend(backend: Backend | undefined): void {
@@ -317,10 +371,4 @@ export class ServerSupervisor {
     this.current = state;
     this.onDidChangeStateEmitter.fire({ server: this.name, state, previous, reason });
   }
-}
-
-/** Where a server rests when nothing runs it: disabled, idle (lazy: starts on demand) or stopped. */
-function restingState(def: ServerDefinition): ServerState {
-  if (def.disabled) return 'disabled';
-  return def.autoStart === 'lazy' || def.sharing === 'per-session' ? 'idle' : 'stopped';
 }

@@ -48,6 +48,8 @@ export interface HostSettings {
   sessionIdleTimeoutMs: number;
   /** Client config files the host keeps in sync: 'auto' (the installed ones) or a list of client ids. */
   syncClients: 'auto' | string[];
+  /** Keep secrets in home/secrets.json too (headless use); off: in the host's memory only. */
+  persistSecrets: boolean;
 }
 
 /** One problem in a config file, located for the user. */

@@ -59,6 +59,7 @@ function normalize(raw: RawConfig, file: string, warnings: LoadedConfig['warning
     maxSessions: s.maxSessions ?? DEFAULT_MAX_SESSIONS,
     sessionIdleTimeoutMs: duration(s.sessionIdleTimeout, DEFAULT_SESSION_IDLE_TIMEOUT_MS),
     syncClients: s.syncClients ?? 'auto',
+    persistSecrets: s.persistSecrets ?? false,
   };
   const servers = Object.entries(raw.mcpServers ?? {}).map(([name, srv]) => normalizeServer(name, srv, dir));
   return { path: path.resolve(file), settings, servers, warnings };

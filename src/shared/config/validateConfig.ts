@@ -36,6 +36,7 @@ export interface RawConfig {
     maxSessions?: number;
     sessionIdleTimeout?: number | string;
     syncClients?: 'auto' | string[];
+    persistSecrets?: boolean;
   };
 }
 
@@ -136,6 +137,7 @@ export function validateConfigText(input: string): ValidationResult {
   }
   if (errors.length === 0) errors.push(...semanticProblems(raw as RawConfig, (segs, msg) => at(locate(segs, true), formatPath(segs), msg)));
   if (errors.length === 0) warnings.push(...settingsWarnings(raw as RawConfig, (segs, msg) => at(locate(segs, true), formatPath(segs), msg)));
+  if (errors.length === 0) warnings.push(...misplacedSecrets(raw as RawConfig, (segs, msg) => at(locate(segs), formatPath(segs), msg)));
   const byPosition = (a: ConfigProblem, b: ConfigProblem): number => a.line - b.line || a.column - b.column;
   errors.sort(byPosition);
   warnings.sort(byPosition);
@@ -248,6 +250,22 @@ function settingsWarnings(raw: RawConfig, at: (segs: Segment[], msg: string) => 
     return [at(['settings', 'portBase'], `ignored: "port" (${s.port}) is set too`)];
   }
   return [];
+}
+
+/** ${secret:NAME} where it is not resolved: left as text, and in args it would be visible to every process. */
+function misplacedSecrets(raw: RawConfig, at: (segs: Segment[], msg: string) => ConfigProblem): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const message = 'not resolved here: ${secret:NAME} works only in "env" and "headers" (a process\'s arguments are visible to every user of the machine)';
+  for (const [name, s] of Object.entries(raw.mcpServers ?? {})) {
+    const fields: Array<[Segment[], string | undefined]> = [
+      [['command'], s.command],
+      [['url'], s.url],
+      [['cwd'], s.cwd],
+      ...(s.args ?? []).map((a, i): [Segment[], string] => [['args', i], a]),
+    ];
+    for (const [segs, value] of fields) if (value?.includes('${secret:')) problems.push(at(['mcpServers', name, ...segs], message));
+  }
+  return problems;
 }
 
 /** A copy of raw without the keys reported as unknown, so nothing downstream trips on them. */

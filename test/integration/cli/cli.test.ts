@@ -75,7 +75,7 @@ describe('shared-mcp CLI', function () {
       assert.deepEqual(Object.keys(st), ['schemaVersion', 'host', 'servers', 'aggregate', 'sync']);
       assert.deepEqual(Object.keys(st.sync ?? {}), ['paused', 'lastAt', 'clients']);
       assert.deepEqual(Object.keys(st.aggregate ?? {}), ['endpoint', 'sessions']);
-      assert.deepEqual(Object.keys(st.host ?? {}).sort(), ['configError', 'configPath', 'configWarnings', 'home', 'pid', 'port', 'rssBytes', 'startedAt', 'uptimeMs', 'version'].sort());
+      assert.deepEqual(Object.keys(st.host ?? {}).sort(), ['configError', 'configPath', 'configWarnings', 'home', 'missingSecrets', 'pid', 'port', 'rssBytes', 'startedAt', 'uptimeMs', 'version'].sort());
       assert.deepEqual(
         Object.keys(st.servers[0]).sort(),
         ['autoStart', 'endpoint', 'lastError', 'launch', 'name', 'pid', 'restarts', 'rssBytes', 'serverInfo', 'sessions', 'sharing', 'startedAt', 'state', 'tools', 'transport', 'uptimeMs'].sort(),

@@ -8,6 +8,7 @@ describe('SharedMcpError', () => {
     ['SERVER_DISABLED', 409, -32603, 1],
     ['SERVER_EXITED', 502, -32603, 1],
     ['COMMAND_NOT_FOUND', 502, -32603, 1],
+    ['SECRET_MISSING', 503, -32603, 1],
     ['HOST_UNREACHABLE', 503, -32603, 1],
     ['HOST_START_FAILED', 503, -32603, 1],
     ['HOST_RUNNING', 409, -32603, 1],

@@ -28,7 +28,7 @@ function parseError(text: string, file = FILE): SharedMcpError {
 describe('parseConfig', () => {
   it('gives an empty config default settings', () => {
     const c = parseConfig('', FILE);
-    assert.deepEqual(c.settings, { port: 19100, logLevel: 'info', shellEnv: true, stopGraceMs: 5000, maxMessageBytes: 32 * 1024 * 1024, maxSessions: 1000, sessionIdleTimeoutMs: 3_600_000, syncClients: 'auto' });
+    assert.deepEqual(c.settings, { port: 19100, logLevel: 'info', shellEnv: true, stopGraceMs: 5000, maxMessageBytes: 32 * 1024 * 1024, maxSessions: 1000, sessionIdleTimeoutMs: 3_600_000, syncClients: 'auto', persistSecrets: false });
     assert.deepEqual(c.servers, []);
     assert.deepEqual(c.warnings, []);
     assert.equal(c.path, path.resolve(FILE));
@@ -91,8 +91,8 @@ describe('parseConfig', () => {
   });
 
   it('reads the other settings', () => {
-    const s = parseConfig('{"settings":{"logLevel":"debug","shellEnv":false,"stopGrace":"2s"}}', FILE).settings;
-    assert.deepEqual(s, { port: 19100, logLevel: 'debug', shellEnv: false, stopGraceMs: 2000, maxMessageBytes: 32 * 1024 * 1024, maxSessions: 1000, sessionIdleTimeoutMs: 3_600_000, syncClients: 'auto' });
+    const s = parseConfig('{"settings":{"logLevel":"debug","shellEnv":false,"stopGrace":"2s","persistSecrets":true}}', FILE).settings;
+    assert.deepEqual(s, { port: 19100, logLevel: 'debug', shellEnv: false, stopGraceMs: 2000, maxMessageBytes: 32 * 1024 * 1024, maxSessions: 1000, sessionIdleTimeoutMs: 3_600_000, syncClients: 'auto', persistSecrets: true });
   });
 
   it('reads which clients to sync, and names a client it does not know', () => {

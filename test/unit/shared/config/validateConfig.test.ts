@@ -110,6 +110,22 @@ describe('validateConfigText', () => {
       assert.equal(e.message, 'expected an integer of at least 0');
     });
 
+    it('rejects a persistSecrets that is not a boolean', () => {
+      const text = '{"settings":{"persistSecrets":"yes"}}';
+      const e = onlyError(validateConfigText(text));
+      assert.equal(e.path, 'settings.persistSecrets');
+      assert.equal(e.message, 'expected a boolean');
+    });
+
+    it('warns about ${secret:NAME} where it is not resolved (args, command, url, cwd), not in env or headers', () => {
+      const text = JSON.stringify({ mcpServers: { a: { command: 'x', args: ['--token', '${secret:TOKEN}'], env: { T: '${secret:TOKEN}' } }, b: { url: 'https://h/${secret:K}', headers: { A: '${secret:K}' } } } });
+      const r = validateConfigText(text);
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.warnings.map((w) => w.path), ['mcpServers.a.args[1]', 'mcpServers.b.url']);
+      assert.match(r.warnings[0].message, /works only in "env" and "headers"/);
+      assert.ok(r.raw, 'still valid');
+    });
+
     it('rejects ports outside 1..65535', () => {
       for (const [key, value] of [['port', '0'], ['port', '70000'], ['portBase', '65536']]) {
         const text = `{"settings":{"${key}":${value}}}`;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { SharedMcpError, toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
 import { VERSION } from '../shared/version';
+import { bridge } from './bridge';
 import * as commands from './commands';
 
 const USAGE = `shared-mcp ${VERSION}: run every MCP server once per machine, shared by every MCP client
@@ -18,6 +19,7 @@ usage: shared-mcp <command> [options]
   restart [server...]                 restart servers (the host is started if needed)
   status [server...] [--json]         the host and every server: state, pid, memory, endpoint
   logs <server> [-f] [-n N]           a server's output; -f follows it
+  bridge <server>                     be a stdio MCP server relaying to the shared server (stdio-only clients)
   config path                         print the config file's path
   config validate [FILE]              check a config file, naming line, column and key
   version                             print the version
@@ -27,7 +29,8 @@ home: $SHARED_MCP_HOME, default ~/.shared-mcp`;
 
 type Command = (ctx: commands.CliContext, args: string[], flags: commands.Flags) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
+/** A command that runs until stopped gets SIGTERM/SIGINT as ctx.stop instead of dying at once. */
+const COMMANDS: Record<string, { run: Command; flags: string[]; untilStopped?: boolean }> = {
   serve: { run: commands.serve, flags: ['config', 'example'] },
   up: { run: commands.up, flags: ['json'] },
   down: { run: commands.down, flags: ['json', 'host'] },
@@ -35,14 +38,20 @@ const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
   status: { run: commands.status, flags: ['json'] },
   logs: { run: commands.logs, flags: ['follow', 'lines'] },
   config: { run: commands.config, flags: ['json', 'config'] },
+  bridge: { run: bridge, flags: [], untilStopped: true },
 };
 
+/** After a command that ran until stopped returns, anything still pending (a host start it asked for) gets this long. */
+const EXIT_GRACE_MS = 2_000;
+
 async function main(argv: string[]): Promise<number> {
+  const stopper = new AbortController();
   const ctx: commands.CliContext = {
     home: resolveHome(),
     distDir: __dirname,
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
+    stop: stopper.signal,
   };
   let parsed;
   try {
@@ -79,7 +88,13 @@ async function main(argv: string[]): Promise<number> {
   if (misplaced.length > 0) throw new SharedMcpError('USAGE', `${name} does not take --${misplaced[0]} (see shared-mcp --help)`);
   const lines = values.lines === undefined ? 100 : Number(values.lines);
   if (!Number.isInteger(lines) || lines < 0) throw new SharedMcpError('USAGE', `-n takes a non-negative number, not "${values.lines}"`);
-  return command.run(ctx, args, {
+  if (command.untilStopped) {
+    // The first signal asks the command to finish (end its session...); a second one does not wait for that.
+    const stop = (): void => (stopper.signal.aborted ? process.exit(1) : stopper.abort());
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  }
+  const code = await command.run(ctx, args, {
     json: values.json ?? false,
     host: values.host ?? false,
     follow: values.follow ?? false,
@@ -87,6 +102,9 @@ async function main(argv: string[]): Promise<number> {
     config: values.config,
     example: values.example ?? false,
   });
+  // Such a command closed what it opened; this only cuts short what it could not cancel (a host start it had asked for).
+  if (command.untilStopped) setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  return code;
 }
 
 const debug = process.argv.includes('--debug');

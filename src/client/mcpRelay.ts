@@ -11,8 +11,6 @@ const RETRY_DELAYS_MS = [0, 250, 1000];
 export const CLOSE_GRACE_MS = 2_000;
 export const DELETE_TIMEOUT_MS = 2_000;
 
-const SESSION_GONE = new SharedMcpError('SESSION_NOT_FOUND', '').jsonRpcCode;
-
 /** One line from the client (a message or a batch) on its way to the host, in the order it came. */
 interface Outgoing {
   seq: number;
@@ -190,7 +188,7 @@ export class McpRelay {
       this.forget(target);
       return true;
     }
-    if (o.status === 404 && o.code === SESSION_GONE && item.session !== undefined) {
+    if (o.sessionGone && item.session !== undefined) {
       if (item.session === this.sessionId) this.sessionLost = true;
       return true;
     }

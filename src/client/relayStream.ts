@@ -1,11 +1,8 @@
-import { SharedMcpError } from '../shared/errors';
 import type { McpHeaders, McpTarget, StreamableHttpClient } from './streamableHttpClient';
 
 /** The reconnect delay of the GET stream: from the first, doubling up to the last. */
 export const STREAM_RETRY_FIRST_MS = 250;
 export const STREAM_RETRY_MAX_MS = 5_000;
-
-const SESSION_GONE = new SharedMcpError('SESSION_NOT_FOUND', '').jsonRpcCode;
 
 export interface RelayStreamOptions {
   http: StreamableHttpClient;
@@ -75,7 +72,7 @@ export class RelayStream {
         if (this.session?.sessionId !== session.sessionId) return;
         if (end.kind === 'unreachable') this.options.onUnreachable(target);
         if (end.kind === 'refused') {
-          if (end.status === 404 && end.code === SESSION_GONE) this.options.onSessionGone(session.sessionId as string);
+          if (end.sessionGone) this.options.onSessionGone(session.sessionId as string);
           // A lost session comes back with the next message; a removed server or a host without GET streams: nothing to wait for.
           if (end.status === 404 || end.status === 405) return void (this.session = undefined);
           if (!end.fromHost || end.status === 401) this.options.onUnreachable(target);

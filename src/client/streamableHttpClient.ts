@@ -1,5 +1,8 @@
 import * as http from 'node:http';
+import { SharedMcpError } from '../shared/errors';
 import { parseSse } from './sseParser';
+
+const SESSION_GONE = new SharedMcpError('SESSION_NOT_FOUND', '');
 
 /** One host's Streamable HTTP endpoint for one server, and the bearer token it wants. */
 export interface McpTarget {
@@ -15,12 +18,13 @@ export interface McpHeaders {
 /**
  * How a POST ended. `unsent`: no connection was ever made, so the host cannot have seen it. `answered`: the whole
  * answer arrived. `refused`: an error status (`fromHost` false when the body is not a JSON-RPC error, i.e. something
- * else holds the port). `broken`: connected, then lost before the answer was complete, so it may have run.
+ * else holds the port; `sessionGone` when the host does not know the session). `broken`: connected, then lost before the
+ * answer was complete, so it may have run.
  */
 export type PostOutcome =
   | { kind: 'unsent'; reason: string }
   | { kind: 'answered'; status: number; sessionId?: string }
-  | { kind: 'refused'; status: number; fromHost: boolean; code: number; message: string }
+  | { kind: 'refused'; status: number; fromHost: boolean; code: number; message: string; sessionGone: boolean }
   | { kind: 'broken'; reason: string };
 
 export interface PostCall {
@@ -213,9 +217,12 @@ function readText(res: http.IncomingMessage): Promise<string | undefined> {
 function refusal(status: number, text: string): Extract<PostOutcome, { kind: 'refused' }> {
   try {
     const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
-    if (typeof error?.code === 'number' && typeof error.message === 'string') return { kind: 'refused', status, fromHost: true, code: error.code, message: error.message };
+    if (typeof error?.code === 'number' && typeof error.message === 'string') {
+      const sessionGone = status === SESSION_GONE.httpStatus && error.code === SESSION_GONE.jsonRpcCode;
+      return { kind: 'refused', status, fromHost: true, code: error.code, message: error.message, sessionGone };
+    }
   } catch {
     // not JSON: not our host
   }
-  return { kind: 'refused', status, fromHost: false, code: 0, message: `HTTP ${status} from a server that is not the Shared MCP host` };
+  return { kind: 'refused', status, fromHost: false, code: 0, message: `HTTP ${status} from a server that is not the Shared MCP host`, sessionGone: false };
 }

@@ -22,6 +22,8 @@ export interface CliContext {
   distDir: string;
   out(text: string): void;
   err(text: string): void;
+  /** Aborted on SIGTERM or SIGINT, for commands that run until stopped (main.ts catches the signals only for those). */
+  stop: AbortSignal;
 }
 
 export interface Flags {

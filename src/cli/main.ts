@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { SharedMcpError, toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
 import { VERSION } from '../shared/version';
+import { bridge } from './bridge';
 import * as commands from './commands';
 import { importServers } from './importCommand';
 import * as syncCommands from './syncCommands';
@@ -28,6 +29,7 @@ usage: shared-mcp <command> [options]
   import [--from C]... [--replace] [--dry-run]
                                       copy the clients' own stdio servers into the config (same names);
                                       --replace also points each client's entry at the shared server
+  bridge <server>                     be a stdio MCP server relaying to the shared server (stdio-only clients)
   config path                         print the config file's path
   config validate [FILE]              check a config file, naming line, column and key
   secret set NAME                     set a secret for \${secret:NAME}: the value is read from stdin, or
@@ -41,7 +43,8 @@ home: $SHARED_MCP_HOME, default ~/.shared-mcp`;
 
 type Command = (ctx: commands.CliContext, args: string[], flags: commands.Flags) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
+/** A command that runs until stopped gets SIGTERM/SIGINT as ctx.stop instead of dying at once. */
+const COMMANDS: Record<string, { run: Command; flags: string[]; untilStopped?: boolean }> = {
   serve: { run: commands.serve, flags: ['config', 'example'] },
   up: { run: commands.up, flags: ['json'] },
   down: { run: commands.down, flags: ['json', 'host'] },
@@ -53,14 +56,20 @@ const COMMANDS: Record<string, { run: Command; flags: string[] }> = {
   unsync: { run: syncCommands.unsync, flags: ['json', 'dry-run', 'client'] },
   import: { run: importServers, flags: ['json', 'dry-run', 'replace', 'from'] },
   secret: { run: secret, flags: ['json'] },
+  bridge: { run: bridge, flags: [], untilStopped: true },
 };
 
+/** After a command that ran until stopped returns, anything still pending (a host start it asked for) gets this long. */
+const EXIT_GRACE_MS = 2_000;
+
 async function main(argv: string[]): Promise<number> {
+  const stopper = new AbortController();
   const ctx: commands.CliContext = {
     home: resolveHome(),
     distDir: __dirname,
     out: (t) => process.stdout.write(`${t}\n`),
     err: (t) => process.stderr.write(`${t}\n`),
+    stop: stopper.signal,
   };
   let parsed;
   try {
@@ -104,7 +113,13 @@ async function main(argv: string[]): Promise<number> {
   if (misplaced.length > 0) throw new SharedMcpError('USAGE', `${name} does not take --${misplaced[0]} (see shared-mcp --help)`);
   const lines = values.lines === undefined ? 100 : Number(values.lines);
   if (!Number.isInteger(lines) || lines < 0) throw new SharedMcpError('USAGE', `-n takes a non-negative number, not "${values.lines}"`);
-  return command.run(ctx, args, {
+  if (command.untilStopped) {
+    // The first signal asks the command to finish (end its session...); a second one does not wait for that.
+    const stop = (): void => (stopper.signal.aborted ? process.exit(1) : stopper.abort());
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  }
+  const code = await command.run(ctx, args, {
     json: values.json ?? false,
     host: values.host ?? false,
     follow: values.follow ?? false,
@@ -117,6 +132,9 @@ async function main(argv: string[]): Promise<number> {
     clients: values.client ?? [],
     from: values.from ?? [],
   });
+  // Such a command closed what it opened; this only cuts short what it could not cancel (a host start it had asked for).
+  if (command.untilStopped) setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  return code;
 }
 
 const debug = process.argv.includes('--debug');

@@ -89,19 +89,30 @@ async function spawnHost(options: EnsureHostOptions, timeoutMs: number): Promise
   throw new SharedMcpError('HOST_START_FAILED', `the host did not become ready within ${timeoutMs / 1000}s (see ${paths.hostLog})`);
 }
 
-/** Copies the host bundle into the home so an extension update or uninstall never pulls it from under a running host. */
+/**
+ * Copies the host bundle, and the CLI bundle beside it, into the home so an extension update or uninstall never pulls
+ * them from under a running host or a client config that names `runtime/<version>/cli.js` (Claude Desktop's bridge
+ * entries). The host finds that cli.js next to itself, whether it runs from there or from dist/.
+ */
 async function installRuntime(source: string, dir: string): Promise<string> {
+  if (!(await fs.stat(source).catch(() => undefined))) throw new SharedMcpError('HOST_START_FAILED', `host bundle not found: ${source} (run npm run build)`);
   const target = path.join(dir, 'host.js');
-  const src = await fs.stat(source).catch(() => undefined);
-  if (!src) throw new SharedMcpError('HOST_START_FAILED', `host bundle not found: ${source} (run npm run build)`);
+  await installFile(source, target);
+  const cli = path.join(path.dirname(source), 'cli.js');
+  if (await fs.stat(cli).catch(() => undefined)) await installFile(cli, path.join(dir, 'cli.js'));
+  return target;
+}
+
+/** Copies a file unless an identical copy (size and time) is there; the rename keeps readers whole. */
+async function installFile(source: string, target: string): Promise<void> {
+  const src = await fs.stat(source);
   const dst = await fs.stat(target).catch(() => undefined);
-  if (dst && dst.size === src.size && Math.abs(dst.mtimeMs - src.mtimeMs) < 1) return target;
-  await fs.mkdir(dir, { recursive: true });
+  if (dst && dst.size === src.size && Math.abs(dst.mtimeMs - src.mtimeMs) < 1) return;
+  await fs.mkdir(path.dirname(target), { recursive: true });
   const tmp = `${target}.${process.pid}.tmp`;
   await fs.copyFile(source, tmp);
   await fs.utimes(tmp, src.atime, src.mtime);
   await fs.rename(tmp, target);
-  return target;
 }
 
 async function lastLine(file: string): Promise<string | undefined> {

@@ -146,9 +146,9 @@ export class TestHome {
   }
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, input?: string): Promise<CliResult> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, input?: string, cli = CLI): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.end(input);
     let stdout = '';
     let stderr = '';

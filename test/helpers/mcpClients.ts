@@ -28,6 +28,18 @@ export function endpointUrl(t: TestHome, endpoint: string, kind: 'mcp' | 'sse' =
 
 /** A real MCP SDK client connected to the host's endpoint for a server ("" for the aggregate). */
 export async function connect(t: TestHome, endpoint: string, opts: ConnectOptions = {}): Promise<{ client: Client; transport: StreamableHTTPClientTransport | SSEClientTransport }> {
+  const client = makeClient(opts);
+  const headers = { Authorization: `Bearer ${opts.token ?? (await clientToken(t))}` };
+  const transport =
+    opts.transport === 'sse'
+      ? new SSEClientTransport(endpointUrl(t, endpoint, 'sse'), { requestInit: { headers }, eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) } })
+      : new StreamableHTTPClientTransport(endpointUrl(t, endpoint), { requestInit: { headers } });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+/** An SDK client (not connected yet) that declares and answers what the options ask for. */
+export function makeClient(opts: Pick<ConnectOptions, 'name' | 'samplingAnswer' | 'elicitName' | 'roots'> = {}): Client {
   const capabilities: Record<string, object> = {};
   if (opts.samplingAnswer !== undefined) capabilities.sampling = {};
   if (opts.elicitName !== undefined) capabilities.elicitation = {};
@@ -45,13 +57,7 @@ export async function connect(t: TestHome, endpoint: string, opts: ConnectOption
     const roots = opts.roots.map((uri) => ({ uri }));
     client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots }));
   }
-  const headers = { Authorization: `Bearer ${opts.token ?? (await clientToken(t))}` };
-  const transport =
-    opts.transport === 'sse'
-      ? new SSEClientTransport(endpointUrl(t, endpoint, 'sse'), { requestInit: { headers }, eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }) } })
-      : new StreamableHTTPClientTransport(endpointUrl(t, endpoint), { requestInit: { headers } });
-  await client.connect(transport);
-  return { client, transport };
+  return client;
 }
 
 /** The text of a tool result's first content item. */

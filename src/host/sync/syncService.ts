@@ -1,5 +1,5 @@
 import { existsSync, promises as fs } from 'node:fs';
-import { SYNC_CLIENTS, clientTarget, gatewayEntry, parseClientId, type ClientEnvironment, type ClientId, type GatewayEndpoint } from '../../shared/clients/clientTargets';
+import { SYNC_CLIENTS, clientTarget, gatewayEntry, parseClientId, type BridgeCommand, type ClientEnvironment, type ClientId } from '../../shared/clients/clientTargets';
 import type { ClientSyncResult, HostEvent, SyncRequest, SyncResult } from '../../shared/controlTypes';
 import { describeSync } from '../../shared/clients/describeSync';
 import { SharedMcpError } from '../../shared/errors';
@@ -20,8 +20,8 @@ export interface SyncServiceOptions {
   endpoint(name: string): string;
   /** settings.syncClients */
   syncClients(): 'auto' | string[];
-  /** The command a stdio-only client runs for `name`. */
-  bridge(name: string): GatewayEndpoint['bridge'];
+  /** The command a stdio-only client runs for `name`; undefined when this host has no CLI beside it. */
+  bridge(name: string): BridgeCommand | undefined;
   emit(event: HostEvent): void;
 }
 
@@ -93,6 +93,10 @@ export class SyncService {
     for (const id of targets) {
       const target = clientTarget(id, this.options.clientEnv);
       const desired = new Map<string, unknown>();
+      if (wanted.has(id) && target.stdioOnly && (servers ?? []).length > 0 && !this.options.bridge(servers?.[0] ?? '')) {
+        results.push(noBridge(target));
+        continue;
+      }
       if (wanted.has(id)) {
         for (const name of servers ?? []) desired.set(name, gatewayEntry(id, { url: this.options.endpoint(name), token, bridge: this.options.bridge(name) }));
       }
@@ -137,6 +141,12 @@ export class SyncService {
     }
     if (results.some((r) => r.status !== 'unchanged')) this.options.emit({ type: 'clients-synced', clients: results, at });
   }
+}
+
+/** A stdio-only client needs the CLI beside the host for its bridge entries; without it nothing is written. */
+function noBridge(target: ReturnType<typeof clientTarget>): ClientSyncResult {
+  const empty = { added: [], updated: [], replaced: [], removed: [], restored: [], conflicts: [], released: [] };
+  return { client: target.id, label: target.label, file: target.file, status: 'error', ...empty, error: 'this host has no cli.js beside it for `shared-mcp bridge` entries; restart it (shared-mcp down --host && shared-mcp up)' };
 }
 
 function parseClient(text: string): ClientId {

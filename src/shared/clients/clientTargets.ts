@@ -1,6 +1,7 @@
 /** Where each MCP client keeps its user-scope servers, and the entry Shared MCP writes there (issue 5's table). */
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SharedMcpError } from '../errors';
 
 /** Clients whose config files the host keeps in sync. */
 export const SYNC_CLIENTS = ['claude', 'codex', 'cursor', 'gemini', 'windsurf', 'claude-desktop'] as const;
@@ -79,13 +80,19 @@ export function clientTarget(id: ClientId, e: ClientEnvironment): ClientTarget {
   }
 }
 
+export interface BridgeCommand {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
 /** How the host is reached: what a gateway entry points at. */
 export interface GatewayEndpoint {
   /** http://127.0.0.1:<port>/mcp/<name> */
   url: string;
   token: string;
   /** For stdio-only clients: the command that runs `shared-mcp bridge <name>`. */
-  bridge: { command: string; args: string[]; env?: Record<string, string> };
+  bridge?: BridgeCommand;
 }
 
 /** The entry a client gets for one shared server, in that client's own shape. */
@@ -104,6 +111,7 @@ export function gatewayEntry(id: ClientId, g: GatewayEndpoint): Record<string, u
     case 'windsurf':
       return { serverUrl: g.url, headers };
     case 'claude-desktop':
+      if (!g.bridge) throw new SharedMcpError('INTERNAL', 'no bridge command for a stdio-only client');
       return { command: g.bridge.command, args: g.bridge.args, ...(g.bridge.env ? { env: g.bridge.env } : {}) };
   }
 }

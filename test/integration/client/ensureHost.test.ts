@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ROOT, TestHome, alive, fixture, processesWithEnv } from '../../helpers/hostHarness';
+import { VERSION } from '../../../src/shared/version';
+import { ROOT, TestHome, alive, fixture, processesWithEnv, runCli } from '../../helpers/hostHarness';
 
 function collect(child: ReturnType<TestHome['spawnCli']>): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -52,6 +53,35 @@ describe('ensureHost (real CLI processes)', function () {
     assert.equal(second.code, 0);
     assert.doesNotMatch(second.stderr, /started the host/);
     assert.equal((await hostPids(t)).length, 1);
+  });
+
+  it('copies cli.js beside host.js into home/runtime/<version>/, and the host finds it next to itself (also when run from dist/)', async () => {
+    t = await TestHome.create({ echo: fixture('fixtureServer.js') });
+    const up = await t.cli(['up']);
+    assert.equal(up.code, 0, up.stderr);
+    const dir = path.join(t.home, 'runtime', VERSION);
+    for (const file of ['host.js', 'cli.js']) assert.ok((await fs.readFile(path.join(dir, file))).equals(await fs.readFile(path.join(ROOT, 'dist', file))), `${file} is a copy`);
+    const hostScript = async (pid: number): Promise<string> => (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')[1];
+    const reg = await t.registry();
+    assert.equal(await hostScript(reg?.pid as number), path.join(dir, 'host.js'));
+    // That copy of the CLI works on its own: it is what a Claude Desktop entry runs.
+    const copy = await runCli(['status', '--json'], t.env, 30_000, undefined, path.join(dir, 'cli.js'));
+    assert.equal(copy.code, 0, copy.stderr);
+    assert.equal((JSON.parse(copy.stdout) as { host: { pid: number } }).host.pid, reg?.pid);
+    assert.equal((await t.cli(['down', '--host'])).code, 0);
+
+    const serve = t.spawnCli(['serve']);
+    const exited = new Promise((r) => serve.on('exit', r));
+    let served = await t.registry();
+    for (let i = 0; i < 200 && !served; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      served = await t.registry();
+    }
+    assert.ok(served, 'serve registered a host');
+    assert.equal(await hostScript(served.pid), path.join(ROOT, 'dist', 'host.js'));
+    assert.ok(existsSync(path.join(ROOT, 'dist', 'cli.js')), 'cli.js next to the host it runs');
+    serve.kill('SIGTERM');
+    await exited;
   });
 
   it('replaces a stale host.json (dead pid), a corrupt one, and one naming a live process that is not a host', async () => {

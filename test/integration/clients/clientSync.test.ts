@@ -6,7 +6,9 @@ import { strict as assert } from 'node:assert';
 import type { ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { FIXTURES, TestHome } from '../../helpers/hostHarness';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { FIXTURES, ROOT, TestHome } from '../../helpers/hostHarness';
 import { CLAUDE, CODEX, assertClaudeInstalled, assertCodexInstalled, claudeEnv, claudeJsonPath, claudeMcpLogs, killGroup, runClient } from '../../helpers/realClients';
 
 interface CodexServer {
@@ -118,6 +120,29 @@ describe('client config sync with the real clients (test/clients)', function () 
     assert.equal((await t.cli(['unsync'])).code, 0);
     assert.equal(await fs.readFile(claudeFile(), 'utf8'), claudeOriginal, 'Claude Code: byte for byte');
     assert.equal(await fs.readFile(codexFile(), 'utf8'), codexOriginal, 'Codex: byte for byte');
+  });
+
+  it('Claude Desktop: the bridge entry sync writes runs, from the CLI copied into the home, and reaches the shared server', async () => {
+    await t.writeConfig({ echo: { command: process.execPath, args: [fixtureServer] } });
+    const desktopFile = path.join(env.XDG_CONFIG_HOME as string, 'Claude', 'claude_desktop_config.json');
+    await fs.mkdir(path.dirname(desktopFile), { recursive: true });
+    await fs.writeFile(desktopFile, '{\n  "globalShortcut": ""\n}\n');
+    const r = await t.cli(['sync', '--client', 'claude-desktop']);
+    assert.equal(r.code, 0, r.stderr);
+    const entry = JSON.parse(await fs.readFile(desktopFile, 'utf8')).mcpServers.echo as { command: string; args: string[]; env?: Record<string, string> };
+    assert.equal(entry.args[0], path.join(t.home, 'runtime', JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')).version, 'cli.js'));
+    assert.deepEqual(entry.args.slice(1), ['bridge', 'echo']);
+    assert.deepEqual(entry.env, { SHARED_MCP_HOME: t.home });
+    // As Claude Desktop runs it: its own environment plus the entry's.
+    const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...(env as Record<string, string>), ...entry.env }, stderr: 'pipe' });
+    const client = new Client({ name: 'claude-desktop-stand-in', version: '1.0.0' });
+    try {
+      await client.connect(transport);
+      const result = (await client.callTool({ name: 'echo', arguments: { text: 'through the bridge' } })) as { content: Array<{ text: string }> };
+      assert.equal(result.content[0].text, 'through the bridge');
+    } finally {
+      await client.close();
+    }
   });
 
   it('bad input: an unknown client, a client file that does not parse (named, never written)', async () => {

@@ -8,7 +8,7 @@ import { resolveHome } from '../shared/homePaths';
 import { VERSION } from '../shared/version';
 import { bridge } from './bridge';
 import * as commands from './commands';
-import { importServers } from './importCommand';
+import { importServers } from './importServers';
 import * as syncCommands from './syncCommands';
 import { secret } from './secretCommand';
 

@@ -49,7 +49,7 @@ export async function importServers(ctx: ImportContext, preset?: ImportPreset): 
   const plan = planImport(read, await readConfiguredServers(ctx.configPath), {
     ourToken: token || undefined,
     secret: (server, key, value) => {
-      const name = secretName(pending, server, key, value);
+      const name = secretName(server, key);
       pending.set(name, value);
       return `\${secret:${name}}`;
     },
@@ -75,7 +75,8 @@ export async function importServers(ctx: ImportContext, preset?: ImportPreset): 
   // The host gets them before the config names them, so the servers start without waiting in needs-secret.
   if (Object.keys(moved).length > 0) await ctx.client.setSecrets({ set: moved });
   await updateConfigFile(ctx.configPath, (text) => addServersToConfig(text, picked.map((c) => ({ name: c.name, entry: c.entry }))));
-  await ctx.client.reload();
+  const reloaded = await ctx.client.reload();
+  if (reloaded.type === 'config-error') throw new SharedMcpError('CONFIG_INVALID', `the host could not apply the config: ${reloaded.message}`);
   const targets = replaceTargets([...picked, ...plan.present]);
   const sync = replace && Object.keys(targets).length > 0 ? await ctx.client.sync({ replace: targets }) : undefined;
   const secrets = [...used].filter((n) => pending.has(n));
@@ -103,11 +104,13 @@ async function askReplace(): Promise<boolean | undefined> {
   return (await vscode.window.showQuickPick(items, { title: 'Import MCP servers: and the clients?' }))?.replace;
 }
 
-/** The server's key when free or holding the same value; else qualified by the server. */
-function secretName(pending: Map<string, string>, server: string, key: string, value: string): string {
-  const plain = key.replace(/[^A-Za-z0-9_.-]/g, '_');
-  if (!pending.has(plain) || pending.get(plain) === value) return plain;
-  return `${server.replace(/[^A-Za-z0-9_.-]/g, '_')}.${plain}`;
+/**
+ * `<server>.<KEY>`: one secret per server and variable, so importing never overwrites another server's secret; a
+ * server name that starts with a digit gets a leading `_` (secret names start with a letter or `_`).
+ */
+function secretName(server: string, key: string): string {
+  const name = `${server}.${key}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return /^[A-Za-z_]/.test(name) ? name : `_${name}`;
 }
 
 function badSource(s: string): ImportSource {

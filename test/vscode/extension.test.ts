@@ -273,10 +273,10 @@ describe('Shared MCP extension (in a real extension host)', () => {
       const outcome = (await vscode.commands.executeCommand('sharedMcp.importServers', { from: ['claude'], names: ['imported'], replace: true })) as ImportOutcome | undefined;
       assert.ok(outcome, 'the import ran');
       assert.deepEqual(outcome.added, ['imported']);
-      assert.deepEqual(outcome.secrets, ['API_TOKEN']);
-      assert.equal(await api.secrets.get('API_TOKEN'), 'tok-123', 'the value moved to SecretStorage');
+      assert.deepEqual(outcome.secrets, ['imported.API_TOKEN']);
+      assert.equal(await api.secrets.get('imported.API_TOKEN'), 'tok-123', 'the value moved to SecretStorage');
       const config = fs.readFileSync(configFile, 'utf8');
-      assert.ok(config.includes('"API_TOKEN": "${secret:API_TOKEN}"') && config.includes('"MODE": "fast"'), config);
+      assert.ok(config.includes('"API_TOKEN": "${secret:imported.API_TOKEN}"') && config.includes('"MODE": "fast"'), config);
       assert.ok(!config.includes('tok-123'), 'no secret in config.jsonc');
       await until('the imported server running with its secret from SecretStorage', serverState('imported', 'running'));
       const entry = JSON.parse(fs.readFileSync(claudeFile, 'utf8')).mcpServers.imported;
@@ -292,7 +292,7 @@ describe('Shared MCP extension (in a real extension host)', () => {
     } finally {
       await vscode.commands.executeCommand('sharedMcp.unsyncClients', {});
       fs.writeFileSync(configFile, configBefore);
-      await api.secrets.delete('API_TOKEN');
+      await api.secrets.delete('imported.API_TOKEN');
     }
     await until('the imported server gone again', (s) => !s.status?.servers.some((x) => x.name === 'imported'));
   });

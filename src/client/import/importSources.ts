@@ -60,9 +60,12 @@ export function importSourceFiles(sources: readonly ImportSource[], e: ClientEnv
     const t = clientTarget(source as ClientId, e);
     files.push({ source, scope: 'user', file: t.file, format: t.format, container: t.container });
   }
+  // A project folder that is the home itself (a terminal in ~) would read the user files again, as project files.
+  const userFiles = new Set(files.map((f) => path.resolve(f.file)));
   for (const project of options.projects) {
     const inProject = (source: ImportSource, rel: string, container = 'mcpServers'): void => {
-      if (sources.includes(source)) files.push({ source, scope: 'project', file: path.join(project, rel), format: 'json', container, project });
+      const file = path.join(project, rel);
+      if (sources.includes(source) && !userFiles.has(path.resolve(file))) files.push({ source, scope: 'project', file, format: 'json', container, project });
     };
     inProject('claude', '.mcp.json');
     inProject('cursor', path.join('.cursor', 'mcp.json'));

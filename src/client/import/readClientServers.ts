@@ -56,7 +56,7 @@ function parseFile(text: string, format: 'json' | 'toml'): Record<string, unknow
   if (body.trim() === '') return {};
   if (format === 'toml') {
     try {
-      return JSON.parse(JSON.stringify(parseToml(body))) as Record<string, unknown>;
+      return JSON.parse(JSON.stringify(parseToml(body, { integersAsBigInt: 'asNeeded' }), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>;
     } catch (err) {
       throw new Error(`not valid TOML (${(err as Error).message.split('\n')[0]})`);
     }

@@ -12,8 +12,8 @@ export const CLIENT_LOCK_WAIT_MS = 5000;
 export const MAX_WRITE_ATTEMPTS = 5;
 /** Tries that compute the edit before taking a client's lock (so a 20 MB file is not parsed while the client waits). */
 export const OPTIMISTIC_ATTEMPTS = 2;
-/** Per-write backups kept for each client file. */
-export const BACKUPS_KEPT = 20;
+/** Per-write backups kept for each client file (a 20 MB ~/.claude.json makes this 200 MB at most). */
+export const BACKUPS_KEPT = 10;
 
 export interface ClientFile {
   /** The path the client reads (it may be a symlink: the file it points to is the one replaced). */
@@ -48,7 +48,7 @@ export async function editClientFile(target: ClientFile, edit: (text: string, ex
     let release = locked ? await takeLock(target) : undefined;
     try {
       const seen = await readBytes(target.file);
-      const before = seen ? seen.toString('utf8') : '';
+      const before = seen ? decodeUtf8(seen, target.file) : '';
       const after = edit(before, seen !== undefined);
       const same = after === null ? seen === undefined : seen !== undefined && after === before;
       if (same || options.dryRun) return { before, existed: seen !== undefined, after, written: false };
@@ -63,13 +63,33 @@ export async function editClientFile(target: ClientFile, edit: (text: string, ex
         }
       }
       const backup = seen ? await writeBackup(options.backupDir, target.file, seen) : undefined;
-      if (after === null) await fs.rm(await fs.realpath(target.file).catch(() => target.file), { force: true });
+      if (after === null) await fs.rm(await linkTarget(target.file), { force: true });
       else await replaceFile(target.file, after);
       return { before, existed: seen !== undefined, after, written: true, ...(backup ? { backup } : {}) };
     } finally {
       await release?.();
     }
   }
+}
+
+/** Text only when the bytes are UTF-8: a file in another encoding would not survive a decode and encode unchanged. */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new SharedMcpError('CONFIG_INVALID', `${path.basename(file)} is not UTF-8 text (saved in another encoding?); it was not changed`);
+  }
+}
+
+/** The file a path finally names, following symlinks even to a target that does not exist yet (a dotfiles link). */
+export async function linkTarget(file: string): Promise<string> {
+  let current = file;
+  for (let hops = 0; hops < 40; hops++) {
+    const stat = await fs.lstat(current).catch(() => undefined);
+    if (!stat?.isSymbolicLink()) return current;
+    current = path.resolve(path.dirname(current), await fs.readlink(current));
+  }
+  throw new SharedMcpError('CONFIG_INVALID', `${file}: too many levels of symbolic links; it was not changed`);
 }
 
 async function readBytes(file: string): Promise<Buffer | undefined> {
@@ -101,7 +121,7 @@ async function takeLock(target: ClientFile): Promise<() => Promise<void>> {
 
 /** Writes next to the real file (a symlink stays a link) and renames over it, keeping its mode and owner. */
 async function replaceFile(file: string, text: string): Promise<void> {
-  const real = await fs.realpath(file).catch(() => file);
+  const real = await linkTarget(file);
   const dir = path.dirname(real);
   await fs.mkdir(dir, { recursive: true });
   const stat = await fs.stat(real).catch(() => undefined);

@@ -14,6 +14,7 @@ export interface ClientSyncOptions {
   dryRun: boolean;
   /** Replace the user's entries of these names (true: all), keeping them for unsync. */
   replace: Set<string> | true;
+  isOurs?(name: string, value: unknown): boolean;
   ledger: SyncLedger;
   backupDir: string;
 }
@@ -28,6 +29,9 @@ export async function syncClient(target: ClientTarget, desired: Map<string, unkn
   const before: ClientLedger = led && path.resolve(led.file) === path.resolve(target.file) ? led : { file: target.file, entries: {} };
   let plan: ClientPlan | undefined;
   let hadContainer = false;
+  let present = new Set<string>();
+  const released = new Set(before.released ?? []);
+  const isOurs = (name: string, value: unknown): boolean => !released.has(name) && options.isOurs?.(name, value) === true;
   let baselineText: string | null | undefined = null;
   // Only a sync that takes every entry of ours out can give the old bytes back: read them only then.
   if (before.baseline && desired.size === 0) baselineText = await options.ledger.readBaseline(before.baseline);
@@ -37,7 +41,8 @@ export async function syncClient(target: ClientTarget, desired: Map<string, unkn
       (text, existed) => {
         const current = format.read(text);
         hadContainer = current.hasTable;
-        plan = planClientSync(desired, current.entries, before.entries, { replace: options.replace });
+        present = new Set(current.entries.keys());
+        plan = planClientSync(desired, current.entries, before.entries, { replace: options.replace, isOurs });
         const edited = format.apply(text, plan.changes, { dropEmptyContainer: before.createdContainer === true });
         // The last of ours goes and nobody else wrote since our last write: give back the exact bytes of before.
         const untouched = before.lastWrittenSha !== undefined && existed && sha256(text) === before.lastWrittenSha;
@@ -50,7 +55,11 @@ export async function syncClient(target: ClientTarget, desired: Map<string, unkn
     const result = report(target, p, outcome.written ? 'written' : outcome.after === outcome.before || (outcome.after === null && !outcome.existed) ? 'unchanged' : 'would-write');
     if (options.dryRun) return { result: { ...result, diff: result.status === 'would-write' ? unifiedDiff(target.file, outcome.existed ? outcome.before : null, outcome.after) : '' }, ledger: led };
     if (outcome.backup) result.backup = outcome.backup;
-    return { result, ledger: await nextLedger(target, before, p, outcome, hadContainer, options.ledger) };
+    const next = await nextLedger(target, before, p, outcome, hadContainer, options.ledger);
+    // A released name stays released while the user's entry is there.
+    const stillReleased = [...new Set([...released, ...p.released])].filter((n) => present.has(n) && !(next?.entries[n] !== undefined));
+    if (stillReleased.length === 0) return { result, ledger: next };
+    return { result, ledger: { ...(next ?? { file: target.file, entries: {} }), released: stillReleased } };
   } catch (err) {
     const e = toSharedMcpError(err);
     const p = plan as ClientPlan | undefined;
@@ -69,12 +78,15 @@ async function nextLedger(target: ClientTarget, before: ClientLedger, plan: Clie
   if (!outcome.written) {
     return { ...before, entries };
   }
-  const wasClean = Object.keys(before.entries).length === 0;
+  // Adopted entries were in the file before this write: its old bytes hold them, so they are no way back.
+  const wasClean = Object.keys(before.entries).length === 0 && plan.adopted.length === 0;
   const stillOurs = before.lastWrittenSha !== undefined && outcome.existed && sha256(outcome.before) === before.lastWrittenSha;
   if (wasClean) {
     await ledger.dropBaseline(before.baseline);
     next.baseline = await ledger.saveBaseline(target.id, outcome.existed ? outcome.backup : undefined);
     next.createdContainer = !hadContainer && target.format === 'json';
+  } else if (Object.keys(before.entries).length === 0) {
+    await ledger.dropBaseline(before.baseline);
   } else if (stillOurs && before.baseline) {
     next.baseline = before.baseline;
     next.createdContainer = before.createdContainer;

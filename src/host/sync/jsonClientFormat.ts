@@ -2,7 +2,7 @@ import { getNodeValue, parse, parseTree, printParseErrorCode, type Node, type Pa
 import { SharedMcpError } from '../../shared/errors';
 import { verifyOnlyEntriesChanged, type ClientFormat, type EntryChange, type FileEntry } from './clientFormat';
 import { detectLayout, removeObjectKey, renderJson, setObjectKey } from './jsonObjectEdit';
-import { findTopLevelValue, type ValueSpan } from './jsonTopLevel';
+import { findTopLevelValue, rootObjectSpan, type ValueSpan } from './jsonTopLevel';
 
 const BOM = '\uFEFF';
 
@@ -40,7 +40,7 @@ export class JsonClientFormat implements ClientFormat {
       const puts = changes.filter((c) => c.kind !== 'remove');
       if (puts.length === 0) return text;
       const value = Object.fromEntries(puts.map((c) => [c.name, c.value]));
-      const next = body.trim() === '' ? `${renderJson({ [this.container]: value }, '', layout)}${layout.eol}` : setObjectKey(body, '', layout, this.container, { value });
+      const next = body.trim() === '' ? `${renderJson({ [this.container]: value }, '', layout)}${layout.eol}` : editRoot(body, (root) => setObjectKey(root, '', layout, this.container, { value }));
       verifyOnlyEntriesChanged(doc, parseDoc(next), this.container, changes, false);
       return bom + next;
     }
@@ -53,7 +53,7 @@ export class JsonClientFormat implements ClientFormat {
     }
     const next = body.slice(0, table.offset) + obj + body.slice(table.offset + table.length);
     if (options.dropEmptyContainer && obj === '{}') {
-      const dropped = removeObjectKey(next, this.container);
+      const dropped = editRoot(next, (root) => removeObjectKey(root, this.container));
       verifyOnlyEntriesChanged(doc, parseDoc(dropped), this.container, changes, true);
       return bom + dropped;
     }
@@ -69,9 +69,16 @@ export class JsonClientFormat implements ClientFormat {
     if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new SharedMcpError('CONFIG_INVALID', 'the file is not a JSON object; it was not changed');
     const table = body.trim() === '' ? undefined : findTopLevelValue(body, this.container);
     if (table && body[table.offset] !== '{') throw new SharedMcpError('CONFIG_INVALID', `"${this.container}" is not an object; it was not changed`);
+    if (table?.duplicate) throw new SharedMcpError('CONFIG_INVALID', `"${this.container}" appears twice at the top level; keep one, it was not changed`);
     this.memo = { body, doc, table };
     return this.memo;
   }
+}
+
+/** Applies an edit to the top-level object alone: comments before or after it stay where they are. */
+function editRoot(body: string, edit: (root: string) => string): string {
+  const root = rootObjectSpan(body) as { offset: number; length: number };
+  return body.slice(0, root.offset) + edit(body.slice(root.offset, root.offset + root.length)) + body.slice(root.offset + root.length);
 }
 
 function stripBom(text: string): string {

@@ -1,4 +1,5 @@
 import { parseTree, type Node } from 'jsonc-parser';
+import { SharedMcpError } from '../../shared/errors';
 
 /** How a JSON file is laid out: we write in its style. */
 export interface JsonLayout {
@@ -102,7 +103,7 @@ function valueText(content: JsonValueText, indent: string, layout: JsonLayout): 
 
 function objectNode(objText: string): Node {
   const node = parseTree(objText, [], { allowTrailingComma: true, disallowComments: false });
-  if (!node || node.type !== 'object') throw new Error('not a JSON object');
+  if (!node || node.type !== 'object') throw new SharedMcpError('INTERNAL', 'the server table is not a JSON object; the file was not changed');
   return node;
 }
 

@@ -4,6 +4,15 @@ export interface ValueSpan {
   keyOffset: number;
   offset: number;
   length: number;
+  /** The key appears more than once (JSON.parse, and so the client, takes the last one). */
+  duplicate: boolean;
+}
+
+/** The span of the top-level object itself (a file may start and end with comments); undefined when there is none. */
+export function rootObjectSpan(text: string): { offset: number; length: number } | undefined {
+  const offset = skipTrivia(text, 0);
+  if (text[offset] !== '{') return undefined;
+  return { offset, length: valueEnd(text, offset) - offset };
 }
 
 const QUOTE = 0x22;
@@ -21,20 +30,24 @@ export function findTopLevelValue(text: string, key: string): ValueSpan | undefi
   let i = skipTrivia(text, 0);
   if (text[i] !== '{') return undefined;
   i = skipTrivia(text, i + 1);
+  let found: ValueSpan | undefined;
   while (i < text.length && text[i] !== '}') {
-    if (text.charCodeAt(i) !== QUOTE) return undefined;
+    if (text.charCodeAt(i) !== QUOTE) return found;
     const keyOffset = i;
     const keyEnd = stringEnd(text, i);
     const name = JSON.parse(text.slice(i, keyEnd)) as string;
     i = skipTrivia(text, keyEnd);
-    if (text[i] !== ':') return undefined;
+    if (text[i] !== ':') return found;
     const offset = skipTrivia(text, i + 1);
     const end = valueEnd(text, offset);
-    if (name === key) return { keyOffset, offset, length: end - offset };
+    if (name === key) {
+      if (found) return { ...found, duplicate: true };
+      found = { keyOffset, offset, length: end - offset, duplicate: false };
+    }
     i = skipTrivia(text, end);
     if (text[i] === ',') i = skipTrivia(text, i + 1);
   }
-  return undefined;
+  return found;
 }
 
 /** The offset just after the string that starts at `i`. */

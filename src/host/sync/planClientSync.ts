@@ -23,11 +23,18 @@ export interface ClientPlan {
   conflicts: SyncConflict[];
   /** Our entries the user has since changed: theirs now, never touched again. */
   released: string[];
+  /** Entries of ours the ledger did not list, recognized by isOurs. */
+  adopted: string[];
 }
 
 export interface PlanOptions {
   /** Replace the user's entries of these names (true: every name) and keep them for unsync. */
   replace: Set<string> | true;
+  /**
+   * Recognizes an entry of ours the ledger does not list (a crash between writing the file and the ledger, a lost
+   * ledger): one that carries the host's own token to its own endpoint for that name.
+   */
+  isOurs?(name: string, value: unknown): boolean;
 }
 
 /**
@@ -36,12 +43,13 @@ export interface PlanOptions {
  * is the user's and is replaced only when asked, keeping the original.
  */
 export function planClientSync(desired: Map<string, unknown>, current: Map<string, FileEntry>, ledger: Record<string, LedgerEntry>, options: PlanOptions): ClientPlan {
-  const plan: ClientPlan = { changes: [], entries: {}, added: [], updated: [], replaced: [], removed: [], restored: [], conflicts: [], released: [] };
-  const names = [...new Set([...desired.keys(), ...Object.keys(ledger)])];
+  const adopted = [...current].filter(([name, e]) => ledger[name] === undefined && options.isOurs?.(name, e.value)).map(([name]) => name);
+  const plan: ClientPlan = { changes: [], entries: {}, added: [], updated: [], replaced: [], removed: [], restored: [], conflicts: [], released: [], adopted };
+  const names = [...new Set([...desired.keys(), ...Object.keys(ledger), ...adopted])];
   for (const name of names) {
     const want = desired.has(name) ? normalize(desired.get(name)) : undefined;
     const cur = current.get(name);
-    const led = ledger[name];
+    const led = ledger[name] ?? (adopted.includes(name) ? { written: cur?.value } : undefined);
     const ours = led !== undefined && cur !== undefined && same(cur.value, led.written);
     if (want !== undefined) {
       if (!cur) {

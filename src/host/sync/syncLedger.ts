@@ -25,6 +25,8 @@ export interface ClientLedger {
   baseline?: string;
   /** We created the server table itself, so it goes again with our last entry. */
   createdContainer?: boolean;
+  /** Entries of ours the user changed: theirs for good, never taken back as ours (while they exist). */
+  released?: string[];
 }
 
 export interface LedgerData {
@@ -47,7 +49,7 @@ export class SyncLedger {
     private readonly baselineDir: string,
   ) {}
 
-  /** The ledger; a missing file is an empty one, an unreadable one is set aside (its entries then count as the user's). */
+  /** The ledger; a missing file is an empty one, an unreadable one is set aside (our entries are then known by our token). */
   async load(onCorrupt: (message: string) => void): Promise<LedgerData> {
     let text: string;
     try {
@@ -64,7 +66,7 @@ export class SyncLedger {
     }
     const aside = `${this.file}.corrupt-${Date.now()}`;
     await fs.rename(this.file, aside).catch(() => undefined);
-    onCorrupt(`the sync ledger was unreadable and was moved to ${aside}; entries written before now count as yours and are left alone`);
+    onCorrupt(`the sync ledger was unreadable and was moved to ${aside}; entries of the host's are recognized by its token, user entries it replaced can no longer be put back (see state/backups)`);
     return empty();
   }
 

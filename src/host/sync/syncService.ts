@@ -1,11 +1,12 @@
 import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { SYNC_CLIENTS, clientTarget, gatewayEntry, parseClientId, type BridgeCommand, type ClientEnvironment, type ClientId } from '../../shared/clients/clientTargets';
 import type { ClientSyncResult, HostEvent, SyncRequest, SyncResult } from '../../shared/controlTypes';
 import { describeSync } from '../../shared/clients/describeSync';
 import { SharedMcpError } from '../../shared/errors';
 import type { HomePaths } from '../../shared/homePaths';
 import { syncClient } from './clientSync';
-import { SyncLedger, type LedgerData } from './syncLedger';
+import { SyncLedger, type ClientLedger, type LedgerData } from './syncLedger';
 
 /** Automatic syncs wait this long after the last trigger, so a burst of config saves writes client files once. */
 export const AUTO_SYNC_DELAY_MS = 300;
@@ -88,10 +89,20 @@ export class SyncService {
     // Unsynced clients stay out of automatic syncs until a sync names them (or syncs everything).
     const wanted = mode === 'unsync' ? new Set<ClientId>() : new Set((chosen ?? this.configured()).filter((id) => mode !== 'auto' || !paused.has(id)));
     const targets = chosen ?? [...new Set([...wanted, ...(Object.keys(data.clients) as ClientId[])])];
-    const token = mode === 'unsync' ? '' : (await fs.readFile(this.options.paths.token, 'utf8')).trim();
+    const token = (await fs.readFile(this.options.paths.token, 'utf8').catch(() => '')).trim();
+    const isOurs = (name: string, value: unknown): boolean => this.carriesOurToken(name, value, token);
     const results: ClientSyncResult[] = [];
     for (const id of targets) {
       const target = clientTarget(id, this.options.clientEnv);
+      const previous = data.clients[id];
+      if (previous && path.resolve(previous.file) !== path.resolve(target.file)) {
+        // The client's file moved (CLAUDE_CONFIG_DIR, CODEX_HOME or HOME differ from the last sync): take ours out of the old one first.
+        const old = { ...target, file: previous.file, ...(target.lockFile ? { lockFile: `${previous.file}.lock` } : {}) };
+        const { result, ledger } = await syncClient(old, new Map(), previous, { dryRun, replace: new Set(), isOurs, ledger: this.ledger, backupDir: this.options.paths.backups });
+        results.push(result);
+        if (result.status === 'error') continue; // the new file waits until the old one is clean, so nothing is lost track of
+        if (!dryRun) await this.save(data, id, ledger);
+      }
       const desired = new Map<string, unknown>();
       if (wanted.has(id) && target.stdioOnly && (servers ?? []).length > 0 && !this.options.bridge(servers?.[0] ?? '')) {
         results.push(noBridge(target));
@@ -101,12 +112,11 @@ export class SyncService {
         for (const name of servers ?? []) desired.set(name, gatewayEntry(id, { url: this.options.endpoint(name), token, bridge: this.options.bridge(name) }));
       }
       const replace = request.force ? true : new Set(request.replace?.[id] ?? []);
-      const { result, ledger } = await syncClient(target, desired, data.clients[id], { dryRun, replace, ledger: this.ledger, backupDir: this.options.paths.backups });
+      const current = data.clients[id] && path.resolve(data.clients[id]?.file ?? '') === path.resolve(target.file) ? data.clients[id] : undefined;
+      const { result, ledger } = await syncClient(target, desired, current, { dryRun, replace, isOurs, ledger: this.ledger, backupDir: this.options.paths.backups });
       results.push(result);
-      if (!dryRun) {
-        if (ledger) data.clients[id] = ledger;
-        else delete data.clients[id];
-      }
+      // After each file, not once at the end: a host killed between two clients must not forget what it wrote.
+      if (!dryRun) await this.save(data, id, ledger);
     }
     if (!dryRun) {
       if (mode === 'unsync' && !chosen) data.paused = true;
@@ -119,6 +129,23 @@ export class SyncService {
       this.record(data, results);
     }
     return { paused: data.paused, clients: results };
+  }
+
+  private async save(data: LedgerData, id: ClientId, ledger: ClientLedger | undefined): Promise<void> {
+    if (ledger) data.clients[id] = ledger;
+    else delete data.clients[id];
+    await this.ledger.save(data);
+  }
+
+  /** An entry that reaches this host's endpoint for `name` with its token (or runs its bridge for `name`) is ours. */
+  private carriesOurToken(name: string, value: unknown, token: string): boolean {
+    if (!value || typeof value !== 'object' || token === '') return false;
+    const v = value as Record<string, unknown>;
+    const url = v.url ?? v.httpUrl ?? v.serverUrl;
+    const headers = (v.headers ?? v.http_headers) as Record<string, unknown> | undefined;
+    if (typeof url === 'string') return /^http:\/\/127\.0\.0\.1:\d+\/mcp\//.test(url) && url.endsWith(`/mcp/${encodeURIComponent(name)}`) && headers?.Authorization === `Bearer ${token}`;
+    const args = v.args;
+    return Array.isArray(args) && args.length === 3 && args[1] === 'bridge' && args[2] === name && typeof args[0] === 'string' && args[0].startsWith(this.options.paths.runtime + path.sep);
   }
 
   /** settings.syncClients; 'auto' is every client whose config folder (or file) exists. */

@@ -1,14 +1,14 @@
 import { parse } from 'smol-toml';
 import { SharedMcpError } from '../../shared/errors';
 import type { ClientFormat, EntryChange, FileEntry } from './clientFormat';
-import { removeTomlServerBlock, restoreTomlServerBlock, setTomlServerBlock, tomlServerBlockSource, type TomlServerEntry } from './tomlServerBlock';
+import { removeTomlServerBlock, restoreTomlServerBlock, setTomlServerBlock, tomlServerBlockSource, tomlToJson, type TomlServerEntry } from './tomlServerBlock';
 
 /** Codex's config.toml: each server is a `[mcp_servers.<name>]` table, edited as text (tomlServerBlock proves each edit). */
 export class TomlClientFormat implements ClientFormat {
   read(text: string): { entries: Map<string, FileEntry>; hasTable: boolean } {
     let doc: Record<string, unknown>;
     try {
-      doc = JSON.parse(JSON.stringify(parse(text.replace(/^\uFEFF/, '')))) as Record<string, unknown>;
+      doc = tomlToJson(parse(text.replace(/^\uFEFF/, ''), { integersAsBigInt: 'asNeeded' })) as Record<string, unknown>;
     } catch (err) {
       throw new SharedMcpError('CONFIG_INVALID', `the file is not valid TOML (${(err as Error).message.split('\n')[0]}); it was not changed`);
     }

@@ -18,7 +18,7 @@ export function setTomlServerBlock(text: string, name: string, entry: TomlServer
   const block = renderBlock(name, entry, eol);
   const span = findBlock(text, name, before);
   const next = span ? text.slice(0, span.start) + block + text.slice(span.end) : appendBlock(text, block, eol);
-  verify(before, parseToml(next), name, entry);
+  verify(before, parseEdited(next, name), name, entry);
   return next;
 }
 
@@ -38,7 +38,7 @@ export function restoreTomlServerBlock(text: string, name: string, blockText: st
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const block = /\r?\n$/.test(blockText) ? blockText : blockText + eol;
   const next = span ? text.slice(0, span.start) + block + text.slice(span.end) : appendBlock(text, block, eol);
-  verify(before, parseToml(next), name, expected);
+  verify(before, parseEdited(next, name), name, expected);
   return next;
 }
 
@@ -54,7 +54,7 @@ export function removeTomlServerBlock(text: string, name: string): string {
   if (span.end === text.length) head = head.replace(/(\r?\n)\r?\n$/, '$1');
   else if (/\r?\n\r?\n$/.test(head) && /^\r?\n/.test(tail)) tail = tail.replace(/^\r?\n/, '');
   const next = head + tail;
-  verify(before, parseToml(next), name, undefined);
+  verify(before, parseEdited(next, name), name, undefined);
   return next;
 }
 
@@ -97,7 +97,9 @@ function findBlock(text: string, name: string, parsed: Record<string, unknown>):
     return parts.length === 2 ? 'self' : 'sub';
   };
   let start: number | undefined;
-  for (let m; (m = headerRe.exec(text)); ) {
+  // A leading BOM would hide a header on the first line from `^`; a space keeps every offset.
+  const scan = text.startsWith('\uFEFF') ? ` ${text.slice(1)}` : text;
+  for (let m; (m = headerRe.exec(scan)); ) {
     const kind = ours(m[1]);
     if (start === undefined) {
       if (kind === 'self') start = m.index;
@@ -134,10 +136,24 @@ function splitDotted(key: string): string[] {
 
 function parseToml(text: string): Record<string, unknown> {
   try {
-    return parse(text.replace(/^\uFEFF/, '')) as Record<string, unknown>;
+    return parse(text.replace(/^\uFEFF/, ''), { integersAsBigInt: 'asNeeded' }) as Record<string, unknown>;
   } catch (err) {
     throw new SharedMcpError('CONFIG_INVALID', `the file is not valid TOML (${(err as Error).message.split('\n')[0]}); it was not changed`);
   }
+}
+
+/** Our edit, parsed: when it is not TOML, the edit is at fault (a table header inside a user's multi-line string). */
+function parseEdited(text: string, name: string): Record<string, unknown> {
+  try {
+    return parseToml(text);
+  } catch {
+    throw new SharedMcpError('INTERNAL', `editing [mcp_servers.${name}] would not give valid TOML (the file's layout is unusual there); it was not changed`);
+  }
+}
+
+/** TOML values as JSON: integers beyond 2^53 come as BigInt, kept exact as text. */
+export function tomlToJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown;
 }
 
 /** Only our table may differ, and it must hold exactly what we meant to write. */
@@ -151,8 +167,8 @@ function verify(before: Record<string, unknown>, after: Record<string, unknown>,
     return rest;
   };
   // Plain objects on both sides (the parser's may have another prototype).
-  const written: unknown = JSON.parse(JSON.stringify(((after.mcp_servers ?? {}) as Record<string, unknown>)[name] ?? null));
-  if (!isDeepStrictEqual(strip(before), strip(after)) || !isDeepStrictEqual(written, entry === undefined ? null : JSON.parse(JSON.stringify(entry)))) {
+  const written = tomlToJson(((after.mcp_servers ?? {}) as Record<string, unknown>)[name] ?? null);
+  if (!isDeepStrictEqual(tomlToJson(strip(before)), tomlToJson(strip(after))) || !isDeepStrictEqual(written, entry === undefined ? null : tomlToJson(entry))) {
     throw new SharedMcpError('CONFIG_INVALID', `editing [mcp_servers.${name}] would change more than that table; the file was not changed`);
   }
 }

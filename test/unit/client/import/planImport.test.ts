@@ -49,6 +49,14 @@ describe('import: reading every client, deduplicating, planning', () => {
     assert.match(notReplaced(plan.present)[0].reason, /^VS Code gets the shared one/);
   });
 
+  it('run from the home folder, the user files are not read a second time as project files (regression)', async () => {
+    await write('home/.cursor/mcp.json', '{ "mcpServers": { "fs": { "command": "fs-mcp" } } }');
+    await write('home/.gemini/settings.json', '{ "mcpServers": { "g": { "command": "g-mcp" } } }');
+    const plan = planImport(await readClientServers(files([env.HOME])), {});
+    assert.deepEqual(plan.add.map((c) => [c.name, c.entry]), [['fs', { command: 'fs-mcp' }], ['g', { command: 'g-mcp' }]]);
+    assert.deepEqual(plan.conflicts, []);
+  });
+
   it('reports a name Shared MCP cannot take, and a name config.jsonc already uses otherwise', async () => {
     await write('home/.claude.json', JSON.stringify({ mcpServers: { 'bad name': { command: 'x' }, github: { command: 'gh-mcp' } } }));
     const plan = planImport(await readClientServers(files()), { github: { command: 'other' } });

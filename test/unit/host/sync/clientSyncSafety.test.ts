@@ -186,13 +186,13 @@ describe('client config sync: safety', () => {
     assert.ok(syncs >= 3, `only ${syncs} syncs ran during the writer's loop`);
   });
 
-  it('a corrupt ledger is set aside and entries it listed count as the user\'s', async () => {
+  it('a corrupt ledger is set aside; entries of ours are still known by the host\'s token', async () => {
     await box.put('claude', await claudeOriginal());
     await box.service.sync({ clients: ['claude'] });
     await fs.writeFile(box.paths.syncLedger, '{ not json');
     const { clients } = await box.service.unsync({ clients: ['claude'] });
-    assert.deepEqual(clients[0].removed, []);
+    assert.deepEqual(clients[0].removed, ['memory']);
     assert.ok((await fs.readdir(box.paths.state)).some((n) => n.startsWith('sync.json.corrupt-')));
-    assert.deepEqual(JSON.parse(await box.read('claude')).mcpServers.memory, ours());
+    assert.equal(await box.read('claude'), await claudeOriginal());
   });
 });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { SYNC_CLIENTS, appDataDir, clientTarget, type ClientEnvironment, type ClientId } from '../../shared/clients/clientTargets';
+import { CLIENT_LABELS, SYNC_CLIENTS, appDataDir, clientTarget, type ClientEnvironment, type ClientId } from '../../shared/clients/clientTargets';
 
 /** Every client we import from: the synced ones, and VS Code (whose servers we give it through our provider). */
 export const IMPORT_SOURCES = [...SYNC_CLIENTS, 'vscode'] as const;
@@ -20,15 +20,7 @@ export interface SourceFile {
   project?: string;
 }
 
-export const SOURCE_LABELS: Record<ImportSource, string> = {
-  claude: 'Claude Code',
-  codex: 'Codex',
-  cursor: 'Cursor',
-  gemini: 'Gemini CLI',
-  windsurf: 'Windsurf',
-  'claude-desktop': 'Claude Desktop',
-  vscode: 'VS Code',
-};
+export const SOURCE_LABELS: Record<ImportSource, string> = { ...CLIENT_LABELS, vscode: 'VS Code' };
 
 /** Parses a source as users type it (`claude-code` is `claude`, `code` is `vscode`); undefined when unknown. */
 export function parseImportSource(text: string): ImportSource | undefined {

@@ -30,7 +30,8 @@ export interface ClientEnvironment {
   platform: NodeJS.Platform;
 }
 
-const LABELS: Record<ClientId, string> = {
+/** Each client's product name, for messages. */
+export const CLIENT_LABELS: Record<ClientId, string> = {
   claude: 'Claude Code',
   codex: 'Codex',
   cursor: 'Cursor',
@@ -55,7 +56,7 @@ export function appDataDir(e: ClientEnvironment): string {
 /** Where one client's user-scope servers live on this machine. */
 export function clientTarget(id: ClientId, e: ClientEnvironment): ClientTarget {
   const home = userHome(e);
-  const base = { id, label: LABELS[id], format: 'json' as const, container: 'mcpServers', stdioOnly: false };
+  const base = { id, label: CLIENT_LABELS[id], format: 'json' as const, container: 'mcpServers', stdioOnly: false };
   switch (id) {
     case 'claude': {
       // ~/.mcp.json is a project file, not the user scope; CLAUDE_CONFIG_DIR moves .claude.json with it.

@@ -145,12 +145,11 @@ export async function logs(ctx: CliContext, names: string[], flags: Flags): Prom
       resolve(1);
     };
     const sub = client.followLogs(names[0], flags.lines, print, ended);
-    const stop = (): void => {
+    // Ctrl-C ends the stream (main.ts turns the signal into ctx.stop); the exit code says it was asked for.
+    ctx.stop.addEventListener('abort', () => {
       sub.dispose();
       resolve(0);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    }, { once: true });
   });
 }
 

@@ -50,7 +50,7 @@ const COMMANDS: Record<string, { run: Command; flags: string[]; untilStopped?: b
   down: { run: commands.down, flags: ['json', 'host'] },
   restart: { run: commands.restart, flags: ['json'] },
   status: { run: commands.status, flags: ['json'] },
-  logs: { run: commands.logs, flags: ['follow', 'lines'] },
+  logs: { run: commands.logs, flags: ['follow', 'lines'], untilStopped: true },
   config: { run: commands.config, flags: ['json', 'config'] },
   sync: { run: syncCommands.sync, flags: ['json', 'dry-run', 'force', 'client'] },
   unsync: { run: syncCommands.unsync, flags: ['json', 'dry-run', 'client'] },

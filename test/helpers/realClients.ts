@@ -1,7 +1,8 @@
 // The real third-party MCP clients of the acceptance tests (test/clients, its own npm folder): how to check they are
 // installed (a missing one fails with the install command, never skips) and how to run them under a test home.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, promises as fs } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT, type TestHome } from './hostHarness';
 
@@ -25,7 +26,7 @@ function wantedVersion(pkgName: string): string {
 /** Fails (never skips) unless test/clients holds the pinned, runnable Claude Code. */
 export function assertClaudeInstalled(): void {
   if (!existsSync(CLAUDE)) throw new Error(`Claude Code is not installed: ${INSTALL}`);
-  const r = spawnSync(CLAUDE, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, DISABLE_AUTOUPDATER: '1' } });
+  const r = versionOf(CLAUDE);
   const want = wantedVersion('@anthropic-ai/claude-code');
   // Without its postinstall (npm --ignore-scripts) bin/claude is a stub that prints why and exits 1.
   if (r.status !== 0) throw new Error(`Claude Code is installed but does not run (${(r.stderr || String(r.error)).trim().split('\n')[0]}): ${INSTALL}`);
@@ -98,10 +99,21 @@ export async function claudeMcpLogs(env: NodeJS.ProcessEnv): Promise<string> {
   return out.join('\n') || '(no MCP log from Claude Code)';
 }
 
+/** `<client> --version` under a throwaway home: even that makes folders (Codex: ~/.codex/tmp), never in the real one. */
+function versionOf(bin: string): SpawnSyncReturns<string> {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'shared-mcp-client-version-'));
+  try {
+    const env = { ...process.env, HOME: home, CLAUDE_CONFIG_DIR: path.join(home, '.claude'), CODEX_HOME: path.join(home, '.codex'), XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache'), DISABLE_AUTOUPDATER: '1' };
+    return spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000, env, cwd: home });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 /** Fails (never skips) unless test/clients holds the pinned, runnable Codex CLI. */
 export function assertCodexInstalled(): void {
   if (!existsSync(CODEX)) throw new Error(`Codex is not installed: ${INSTALL}`);
-  const r = spawnSync(CODEX, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  const r = versionOf(CODEX);
   const want = wantedVersion('@openai/codex');
   if (r.status !== 0) throw new Error(`Codex is installed but does not run (${(r.stderr || String(r.error)).trim().split('\n')[0]}): ${INSTALL}`);
   if (r.stdout.trim() !== `codex-cli ${want}`) throw new Error(`${r.stdout.trim()} is installed, test/clients wants ${want}: ${INSTALL}`);

@@ -8,8 +8,8 @@ const BOM = '\uFEFF';
 
 /**
  * JSON and JSONC client files (Claude Code, Cursor, Gemini CLI, Windsurf, Claude Desktop): servers by name under one
- * top-level key. Edits touch only that object's text, so a 20 MB ~/.claude.json is parsed once per change set, and
- * comments, key order, indentation, line endings and a BOM stay as they were.
+ * top-level key. Edits touch only that object's text (found by one pass over the characters, not a parse tree), so a
+ * 20 MB ~/.claude.json is parsed once per sync, and comments, key order, indentation, line endings and a BOM stay.
  */
 export class JsonClientFormat implements ClientFormat {
   /** read() and apply() see the same text in one sync: it is parsed once. */

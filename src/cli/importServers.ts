@@ -1,15 +1,11 @@
-import { promises as fs } from 'node:fs';
-import { importSourceFiles, IMPORT_SOURCES, parseImportSource, type ImportSource } from '../client/import/importSources';
-import { planImport, notReplaced, replaceTargets, type ImportCandidate, type ImportPlan } from '../client/import/planImport';
-import { readClientServers } from '../client/import/readClientServers';
+import { IMPORT_SOURCES, parseImportSource, type ImportSource } from '../client/import/importSources';
+import { applyImport, planMachineImport } from '../client/import/machineImport';
+import { notReplaced, type ImportCandidate, type ImportPlan } from '../client/import/planImport';
+import { ControlClient } from '../client/controlClient';
 import { describeSync } from '../shared/clients/describeSync';
-import { addServersToConfig } from '../shared/config/configEdit';
-import { readConfiguredServers, updateConfigFile } from '../shared/config/configFile';
-import type { SyncResult } from '../shared/controlTypes';
 import { SharedMcpError } from '../shared/errors';
 import { findHost } from '../shared/healthCheck';
 import { homePaths } from '../shared/homePaths';
-import { ControlClient } from '../client/controlClient';
 import { connect, type CliContext, type Flags } from './commands';
 
 /**
@@ -23,23 +19,15 @@ export async function importServers(ctx: CliContext, args: string[], flags: Flag
   const paths = homePaths(ctx.home);
   const running = await findHost(ctx.home);
   const configPath = running ? ((await new ControlClient(running).status()).host?.configPath ?? paths.config) : paths.config;
-  const files = importSourceFiles(sources, { env: process.env, platform: process.platform }, { projects: [process.cwd()] });
-  const read = await readClientServers(files);
-  const token = (await fs.readFile(paths.token, 'utf8').catch(() => '')).trim();
-  const plan = planImport(read, await readConfiguredServers(configPath), { ourToken: token || undefined });
+  const plan = await planMachineImport({ sources, projects: [process.cwd()], configPath, tokenFile: paths.token });
   if (!flags.json) printPlan(ctx, plan, configPath);
   if (flags.dryRun) {
     if (flags.json) ctx.out(JSON.stringify({ plan: summary(plan) }, null, 2));
     else ctx.out('dry run: nothing was changed');
     return 0;
   }
-  if (plan.add.length > 0) await updateConfigFile(configPath, (text) => addServersToConfig(text, plan.add.map((c) => ({ name: c.name, entry: c.entry }))));
   const { client } = await connect(ctx);
-  const reloaded = await client.reload();
-  if (reloaded.type === 'config-error') throw new SharedMcpError('CONFIG_INVALID', `the host could not apply the config: ${reloaded.message}`);
-  let sync: SyncResult | undefined;
-  const targets = replaceTargets([...plan.add, ...plan.present]);
-  if (flags.replace && Object.keys(targets).length > 0) sync = await client.sync({ replace: targets });
+  const { sync, targets } = await applyImport(client, configPath, plan.add, plan.present, flags.replace);
   if (flags.json) {
     ctx.out(JSON.stringify({ plan: summary(plan), ...(sync ? { sync } : {}) }, null, 2));
   } else {

@@ -1,6 +1,6 @@
 import type { SyncResult } from '../shared/controlTypes';
 import { SYNC_CLIENTS, parseClientId } from '../shared/clients/clientTargets';
-import { describeSync } from '../shared/clients/describeSync';
+import { describeSync, userEntryConflicts } from '../shared/clients/describeSync';
 import { SharedMcpError } from '../shared/errors';
 import { connect, type CliContext, type Flags } from './commands';
 
@@ -41,7 +41,7 @@ export function print(ctx: CliContext, result: SyncResult, flags: Pick<Flags, 'j
       ctx.out(describeSync(r));
       if (flags.dryRun && r.diff) ctx.out(r.diff.trimEnd());
     }
-    if (!flags.force && result.clients.some((r) => r.conflicts.some((c) => c.reason.startsWith('an entry of yours')))) {
+    if (!flags.force && result.clients.some((r) => userEntryConflicts(r).length > 0)) {
       ctx.err('entries of yours with a shared server\'s name were left alone: `shared-mcp sync --force` replaces them (unsync puts them back)');
     }
   }

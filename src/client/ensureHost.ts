@@ -95,24 +95,24 @@ async function spawnHost(options: EnsureHostOptions, timeoutMs: number): Promise
  * entries). The host finds that cli.js next to itself, whether it runs from there or from dist/.
  */
 async function installRuntime(source: string, dir: string): Promise<string> {
-  if (!(await fs.stat(source).catch(() => undefined))) throw new SharedMcpError('HOST_START_FAILED', `host bundle not found: ${source} (run npm run build)`);
   const target = path.join(dir, 'host.js');
-  await installFile(source, target);
-  const cli = path.join(path.dirname(source), 'cli.js');
-  if (await fs.stat(cli).catch(() => undefined)) await installFile(cli, path.join(dir, 'cli.js'));
+  if (!(await installFile(source, target))) throw new SharedMcpError('HOST_START_FAILED', `host bundle not found: ${source} (run npm run build)`);
+  await installFile(path.join(path.dirname(source), 'cli.js'), path.join(dir, 'cli.js'));
   return target;
 }
 
-/** Copies a file unless an identical copy (size and time) is there; the rename keeps readers whole. */
-async function installFile(source: string, target: string): Promise<void> {
-  const src = await fs.stat(source);
+/** Copies a file unless an identical copy (size and time) is there; the rename keeps readers whole. False: no source. */
+async function installFile(source: string, target: string): Promise<boolean> {
+  const src = await fs.stat(source).catch(() => undefined);
+  if (!src) return false;
   const dst = await fs.stat(target).catch(() => undefined);
-  if (dst && dst.size === src.size && Math.abs(dst.mtimeMs - src.mtimeMs) < 1) return;
+  if (dst && dst.size === src.size && Math.abs(dst.mtimeMs - src.mtimeMs) < 1) return true;
   await fs.mkdir(path.dirname(target), { recursive: true });
   const tmp = `${target}.${process.pid}.tmp`;
   await fs.copyFile(source, tmp);
   await fs.utimes(tmp, src.atime, src.mtime);
   await fs.rename(tmp, target);
+  return true;
 }
 
 async function lastLine(file: string): Promise<string | undefined> {

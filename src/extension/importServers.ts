@@ -1,11 +1,8 @@
-import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ControlClient } from '../client/controlClient';
-import { IMPORT_SOURCES, importSourceFiles, parseImportSource, type ImportSource } from '../client/import/importSources';
-import { describeSource, planImport, replaceTargets, type ImportCandidate } from '../client/import/planImport';
-import { readClientServers } from '../client/import/readClientServers';
-import { addServersToConfig } from '../shared/config/configEdit';
-import { readConfiguredServers, updateConfigFile } from '../shared/config/configFile';
+import { IMPORT_SOURCES, parseImportSource, type ImportSource } from '../client/import/importSources';
+import { applyImport, planMachineImport } from '../client/import/machineImport';
+import { describeSource, type ImportCandidate } from '../client/import/planImport';
 import type { SyncResult } from '../shared/controlTypes';
 import { SharedMcpError } from '../shared/errors';
 import type { Secrets } from './secrets';
@@ -43,11 +40,13 @@ export interface ImportContext {
 export async function importServers(ctx: ImportContext, preset?: ImportPreset): Promise<ImportOutcome | undefined> {
   const sources = (preset?.from ?? [...IMPORT_SOURCES]).map((s) => parseImportSource(s) ?? badSource(s));
   const projects = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-  const read = await readClientServers(importSourceFiles(sources, { env: process.env, platform: process.platform }, { projects, vscodeUserDir: ctx.vscodeUserDir }));
-  const token = (await fs.readFile(ctx.tokenFile, 'utf8').catch(() => '')).trim();
   const pending = new Map<string, string>();
-  const plan = planImport(read, await readConfiguredServers(ctx.configPath), {
-    ourToken: token || undefined,
+  const plan = await planMachineImport({
+    sources,
+    projects,
+    vscodeUserDir: ctx.vscodeUserDir,
+    configPath: ctx.configPath,
+    tokenFile: ctx.tokenFile,
     secret: (server, key, value) => {
       const name = secretName(server, key);
       pending.set(name, value);
@@ -74,14 +73,9 @@ export async function importServers(ctx: ImportContext, preset?: ImportPreset): 
   }
   // The host gets them before the config names them, so the servers start without waiting in needs-secret.
   if (Object.keys(moved).length > 0) await ctx.client.setSecrets({ set: moved });
-  await updateConfigFile(ctx.configPath, (text) => addServersToConfig(text, picked.map((c) => ({ name: c.name, entry: c.entry }))));
-  const reloaded = await ctx.client.reload();
-  if (reloaded.type === 'config-error') throw new SharedMcpError('CONFIG_INVALID', `the host could not apply the config: ${reloaded.message}`);
-  const targets = replaceTargets([...picked, ...plan.present]);
-  const sync = replace && Object.keys(targets).length > 0 ? await ctx.client.sync({ replace: targets }) : undefined;
-  const secrets = [...used].filter((n) => pending.has(n));
+  const { sync } = await applyImport(ctx.client, ctx.configPath, picked, plan.present, replace);
   void vscode.window.setStatusBarMessage(`Shared MCP: imported ${picked.map((c) => c.name).join(', ')}`, 5000);
-  return { added: picked.map((c) => c.name), secrets, ...(sync ? { sync } : {}) };
+  return { added: picked.map((c) => c.name), secrets: Object.keys(moved), ...(sync ? { sync } : {}) };
 }
 
 async function pick(candidates: ImportCandidate[]): Promise<ImportCandidate[] | undefined> {

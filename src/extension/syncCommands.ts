@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeSync } from '../shared/clients/describeSync';
+import { describeSync, userEntryConflicts } from '../shared/clients/describeSync';
 import type { SyncRequest, SyncResult } from '../shared/controlTypes';
 import { homePaths } from '../shared/homePaths';
 import { busy, control, registerSafe, type CommandContext } from './commandUtils';
@@ -53,18 +53,18 @@ export function registerSyncCommands(ctx: SyncCommandContext): vscode.Disposable
  */
 export async function showResult(verb: string, result: SyncResult, ctx: CommandContext): Promise<void> {
   const errors = result.clients.filter((r) => r.status === 'error');
-  const conflicts = result.clients.filter((r) => r.conflicts.some((c) => c.reason.startsWith('an entry of yours')));
+  const conflicts = result.clients.filter((r) => userEntryConflicts(r).length > 0);
   if (errors.length === 0 && conflicts.length === 0) {
     const changed = result.clients.filter((r) => r.status === 'written');
-    const what = changed.length === 0 ? 'every client config was already up to date' : changed.map((r) => describeSync(r).replace(` (${r.file})`, '')).join(' · ');
+    const what = changed.length === 0 ? 'every client config was already up to date' : changed.map((r) => describeSync(r, '')).join(' · ');
     void vscode.window.showInformationMessage(result.clients.length === 0 ? 'Shared MCP: no MCP client config found on this machine.' : `Shared MCP: ${verb} ${what}`);
     return;
   }
-  const lines = [...errors, ...conflicts].map((r) => describeSync(r).replace(` (${r.file})`, ` (${path.basename(r.file)})`));
+  const lines = [...errors, ...conflicts].map((r) => describeSync(r, path.basename(r.file)));
   const actions = [...(conflicts.length > 0 ? ['Replace Theirs'] : []), ...(errors.length > 0 ? ['Open File'] : [])];
   const pick = await vscode.window.showWarningMessage(`Shared MCP: ${lines.join(' · ')}`, ...actions);
   if (pick === 'Replace Theirs') {
-    const replace = Object.fromEntries(conflicts.map((r) => [r.client, r.conflicts.filter((c) => c.reason.startsWith('an entry of yours')).map((c) => c.name)]));
+    const replace = Object.fromEntries(conflicts.map((r) => [r.client, userEntryConflicts(r)]));
     const client = await control(ctx);
     await showResult('Synced', await client.sync({ replace }), ctx);
   } else if (pick === 'Open File') {

@@ -1,5 +1,6 @@
 import type * as vscode from 'vscode';
 import type { HostConnection } from '../client/hostConnection';
+import { userEntryConflicts } from '../shared/clients/describeSync';
 import type { CommandContext } from './commandUtils';
 import { showResult } from './syncCommands';
 
@@ -18,7 +19,7 @@ export class SyncNotifier implements vscode.Disposable {
       const sync = snapshot.status?.sync;
       if (!sync || sync.lastAt === this.lastAt) return;
       this.lastAt = sync.lastAt;
-      const problems = sync.clients.filter((r) => r.status === 'error' || r.conflicts.some((c) => c.reason.startsWith('an entry of yours')));
+      const problems = sync.clients.filter((r) => r.status === 'error' || userEntryConflicts(r).length > 0);
       if (problems.length === 0) return;
       const key = JSON.stringify(problems.map((r) => [r.client, r.error ?? null, r.conflicts.map((c) => c.name)]));
       if (state.get<string>(SHOWN_KEY) === key) return;

@@ -2,7 +2,8 @@ import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { SharedMcpError, hostStopping, toSharedMcpError } from '../shared/errors';
 import { Emitter, type Disposable } from '../shared/emitter';
-import { loadConfig, parseConfig, readConfigText } from '../shared/config/loadConfig';
+import { readConfigText } from '../shared/config/configFile';
+import { loadConfig, parseConfig } from '../shared/config/loadConfig';
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/configTypes';
 import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
 import { checkHealth, findHost } from '../shared/healthCheck';
@@ -235,7 +236,8 @@ export class GatewayHost {
         await this.secrets.persist(next.settings.persistSecrets);
         const diff = await this.servers.apply(next.servers);
         this.log.info(`config reloaded: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`);
-        this.sync.scheduleAuto();
+        // A save that changes nothing clients see (a log level, an env value) does not read every client file again.
+        this.sync.scheduleAutoIfChanged();
         return this.emit({ type: 'config-reloaded', ...diff, at: new Date().toISOString() });
       } catch (err) {
         return this.recordConfigError(err);

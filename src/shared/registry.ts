@@ -40,12 +40,16 @@ export async function readRegistry(file: string): Promise<HostRegistry | undefin
   return undefined;
 }
 
-/** Writes a file atomically (temp file + rename) with the given mode, so readers never see half a file. */
-export async function writeFileAtomic(file: string, content: string, mode = 0o600): Promise<void> {
+/**
+ * Writes a file atomically (temp file + rename) with the given mode, so readers never see half a file; with `owner`,
+ * a root process gives the file that owner (it is replacing someone else's file).
+ */
+export async function writeFileAtomic(file: string, content: string, mode = 0o600, owner?: { uid: number; gid: number }): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   await fs.writeFile(tmp, content, { mode });
   try {
     await fs.chmod(tmp, mode);
+    if (owner && process.getuid?.() === 0 && (owner.uid !== 0 || owner.gid !== 0)) await fs.chown(tmp, owner.uid, owner.gid);
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });

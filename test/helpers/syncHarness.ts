@@ -20,6 +20,16 @@ export const FIXTURE: Record<ClientId, string> = {
   'claude-desktop': 'claude-desktop.json',
 };
 
+/** The Claude Code entry the sync writes for a server at a port. */
+export function claudeEntry(port = 19100, name = 'memory'): Record<string, unknown> {
+  return { type: 'http', url: `http://127.0.0.1:${port}/mcp/${name}`, headers: { Authorization: `Bearer ${TOKEN}` } };
+}
+
+/** The realistic ~/.claude.json of the golden files, as the user had it. */
+export function claudeOriginal(): Promise<string> {
+  return fs.readFile(path.join(GOLDEN_DIR, 'claude.json'), 'utf8');
+}
+
 export function goldenName(id: ClientId, variant: string): string {
   const f = FIXTURE[id];
   const ext = path.extname(f);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { lock } from 'proper-lockfile';
 import { SharedMcpError, isErrnoException } from '../../shared/errors';
+import { linkTarget, replaceUserFile } from '../../shared/replaceFile';
 
 /** proper-lockfile's default, and Claude Code's: a lock whose mtime is older than this was abandoned. */
 export const CLIENT_LOCK_STALE_MS = 10_000;
@@ -81,17 +82,6 @@ function decodeUtf8(bytes: Buffer, file: string): string {
   }
 }
 
-/** The file a path finally names, following symlinks even to a target that does not exist yet (a dotfiles link). */
-export async function linkTarget(file: string): Promise<string> {
-  let current = file;
-  for (let hops = 0; hops < 40; hops++) {
-    const stat = await fs.lstat(current).catch(() => undefined);
-    if (!stat?.isSymbolicLink()) return current;
-    current = path.resolve(path.dirname(current), await fs.readlink(current));
-  }
-  throw new SharedMcpError('CONFIG_INVALID', `${file}: too many levels of symbolic links; it was not changed`);
-}
-
 async function readBytes(file: string): Promise<Buffer | undefined> {
   try {
     return await fs.readFile(file);
@@ -119,23 +109,11 @@ async function takeLock(target: ClientFile): Promise<() => Promise<void>> {
   }
 }
 
-/** Writes next to the real file (a symlink stays a link) and renames over it, keeping its mode and owner. */
+/** Writes the file through a temp file and a rename (a symlink stays a link; mode and owner stay). */
 async function replaceFile(file: string, text: string): Promise<void> {
-  const real = await linkTarget(file);
-  const dir = path.dirname(real);
-  await fs.mkdir(dir, { recursive: true });
-  const stat = await fs.stat(real).catch(() => undefined);
-  const tmp = path.join(dir, `.${path.basename(real)}.shared-mcp-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   try {
-    // A new file holds a bearer token: private unless the client's file was already something else.
-    await fs.writeFile(tmp, text, { mode: stat ? stat.mode & 0o7777 : 0o600 });
-    if (stat) {
-      await fs.chmod(tmp, stat.mode & 0o7777);
-      if (process.getuid?.() === 0 && (stat.uid !== 0 || stat.gid !== 0)) await fs.chown(tmp, stat.uid, stat.gid);
-    }
-    await fs.rename(tmp, real);
+    await replaceUserFile(file, text);
   } catch (err) {
-    await fs.rm(tmp, { force: true });
     throw new SharedMcpError('INTERNAL', `cannot write ${file}: ${(err as Error).message}`);
   }
 }

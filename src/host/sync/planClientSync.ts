@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { USER_ENTRY_CONFLICT } from '../../shared/clients/describeSync';
 import type { EntryChange, FileEntry } from './clientFormat';
 import type { LedgerEntry } from './syncLedger';
 
@@ -77,7 +78,7 @@ export function planClientSync(desired: Map<string, unknown>, current: Map<strin
             plan.replaced.push(name);
           }
         } else {
-          plan.conflicts.push({ name, reason: led ? 'our entry was changed since we wrote it' : 'an entry of yours has this name' });
+          plan.conflicts.push({ name, reason: led ? 'our entry was changed since we wrote it' : USER_ENTRY_CONFLICT });
         }
       }
     } else if (ours) {

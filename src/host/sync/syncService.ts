@@ -1,12 +1,14 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SYNC_CLIENTS, clientTarget, gatewayEntry, parseClientId, type BridgeCommand, type ClientEnvironment, type ClientId } from '../../shared/clients/clientTargets';
-import type { ClientSyncResult, HostEvent, SyncRequest, SyncResult } from '../../shared/controlTypes';
+import type { ClientSyncResult, HostEvent, HostStatus, SyncRequest, SyncResult } from '../../shared/controlTypes';
 import { describeSync } from '../../shared/clients/describeSync';
 import { SharedMcpError } from '../../shared/errors';
 import type { HomePaths } from '../../shared/homePaths';
 import { syncClient } from './clientSync';
 import { SyncLedger, type ClientLedger, type LedgerData } from './syncLedger';
+
+type SyncState = NonNullable<HostStatus['sync']>;
 
 /** Automatic syncs wait this long after the last trigger, so a burst of config saves writes client files once. */
 export const AUTO_SYNC_DELAY_MS = 300;
@@ -32,14 +34,16 @@ export class SyncService {
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private last: { paused: boolean; lastAt: string | null; clients: ClientSyncResult[] } = { paused: false, lastAt: null, clients: [] };
+  /** What clients got at the last sync: the enabled servers and settings.syncClients. */
+  private lastView: string | undefined;
+  private last: SyncState = { paused: false, lastAt: null, clients: [] };
 
   constructor(private readonly options: SyncServiceOptions) {
     this.ledger = new SyncLedger(options.paths.syncLedger, options.paths.syncBaselines);
   }
 
   /** The last run, for status. */
-  get state(): { paused: boolean; lastAt: string | null; clients: ClientSyncResult[] } {
+  get state(): SyncState {
     return this.last;
   }
 
@@ -64,6 +68,15 @@ export class SyncService {
     this.timer.unref();
   }
 
+  /** After a config reload: a sync only if what clients get (the enabled servers, settings.syncClients) changed. */
+  scheduleAutoIfChanged(): void {
+    if (this.view() !== this.lastView) this.scheduleAuto();
+  }
+
+  private view(): string {
+    return JSON.stringify([this.options.servers() ?? null, this.options.syncClients()]);
+  }
+
   /** Stops scheduling and waits for a sync in progress (a file is never left half done). */
   async close(): Promise<void> {
     this.closed = true;
@@ -85,6 +98,7 @@ export class SyncService {
     const paused = new Set(data.pausedClients ?? []);
     if (mode !== 'unsync' && servers === undefined) throw new SharedMcpError('CONFIG_INVALID', 'the config is not loaded (see status); nothing was synced');
     const dryRun = request.dryRun === true;
+    if (!dryRun) this.lastView = this.view();
     const chosen = request.clients?.map(parseClient);
     // Unsynced clients stay out of automatic syncs until a sync names them (or syncs everything).
     const wanted = mode === 'unsync' ? new Set<ClientId>() : new Set((chosen ?? this.configured()).filter((id) => mode !== 'auto' || !paused.has(id)));
@@ -104,16 +118,18 @@ export class SyncService {
         if (!dryRun) await this.save(data, id, ledger);
       }
       const desired = new Map<string, unknown>();
-      if (wanted.has(id) && target.stdioOnly && (servers ?? []).length > 0 && !this.options.bridge(servers?.[0] ?? '')) {
+      for (const name of wanted.has(id) ? (servers ?? []) : []) {
+        const bridge = target.stdioOnly ? this.options.bridge(name) : undefined;
+        if (target.stdioOnly && !bridge) break;
+        desired.set(name, gatewayEntry(id, { url: this.options.endpoint(name), token, bridge }));
+      }
+      if (wanted.has(id) && desired.size < (servers ?? []).length) {
         results.push(noBridge(target));
         continue;
       }
-      if (wanted.has(id)) {
-        for (const name of servers ?? []) desired.set(name, gatewayEntry(id, { url: this.options.endpoint(name), token, bridge: this.options.bridge(name) }));
-      }
       const replace = request.force ? true : new Set(request.replace?.[id] ?? []);
-      const current = data.clients[id] && path.resolve(data.clients[id]?.file ?? '') === path.resolve(target.file) ? data.clients[id] : undefined;
-      const { result, ledger } = await syncClient(target, desired, current, { dryRun, replace, isOurs, ledger: this.ledger, backupDir: this.options.paths.backups });
+      // A ledger of another file (not cleaned above, on a dry run) counts as none: syncClient checks the path.
+      const { result, ledger } = await syncClient(target, desired, data.clients[id], { dryRun, replace, isOurs, ledger: this.ledger, backupDir: this.options.paths.backups });
       results.push(result);
       // After each file, not once at the end: a host killed between two clients must not forget what it wrote.
       if (!dryRun) await this.save(data, id, ledger);

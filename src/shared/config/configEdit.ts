@@ -4,19 +4,22 @@ import { SharedMcpError } from '../errors';
 /** Server names become URL path segments and client config keys. */
 export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** config.jsonc's servers as written (raw entries by name); text that does not parse throws CONFIG_INVALID. */
+export function serversInConfig(text: string): Record<string, unknown> {
+  const errors: ParseError[] = [];
+  const current = (text.trim() === '' ? {} : parse(text, errors, { allowTrailingComma: true })) as { mcpServers?: Record<string, unknown> } | undefined;
+  if (errors.length > 0) throw new SharedMcpError('CONFIG_INVALID', `the config does not parse (${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}); fix it first, it was not changed`);
+  return current?.mcpServers ?? {};
+}
+
 /**
  * Adds a server to config text with a minimal edit: the user's comments and formatting stay. Throws CONFIG_INVALID
  * when the text does not parse (it is never rewritten then) and SERVER_EXISTS when the name is taken.
  */
 export function addServerToConfig(text: string, name: string, server: Record<string, unknown>): string {
   if (!SERVER_NAME_PATTERN.test(name)) throw new SharedMcpError('CONFIG_INVALID', `"${name}" is not a valid server name: use letters, digits, _ and - (at most 64)`);
-  const errors: ParseError[] = [];
-  const current = (text.trim() === '' ? {} : parse(text, errors, { allowTrailingComma: true })) as { mcpServers?: Record<string, unknown> } | undefined;
-  if (errors.length > 0) throw new SharedMcpError('CONFIG_INVALID', `the config does not parse (${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}); fix it first, it was not changed`);
-  if (current?.mcpServers && Object.prototype.hasOwnProperty.call(current.mcpServers, name)) throw new SharedMcpError('SERVER_EXISTS', `a server named "${name}" is already configured`);
-  const base = text.trim() === '' ? '{}\n' : text;
-  const eol = base.includes('\r\n') ? '\r\n' : '\n';
-  return applyEdits(base, modify(base, ['mcpServers', name], server, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }));
+  if (Object.prototype.hasOwnProperty.call(serversInConfig(text), name)) throw new SharedMcpError('SERVER_EXISTS', `a server named "${name}" is already configured`);
+  return insertServers(text, [{ name, entry: server }]);
 }
 
 /** Names the schema accepts for servers (import keeps the clients' names, dots included). */
@@ -27,13 +30,15 @@ const ANY_SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
  * parse and SERVER_EXISTS when a name is taken (nothing is added then).
  */
 export function addServersToConfig(text: string, servers: Array<{ name: string; entry: Record<string, unknown> }>): string {
-  const errors: ParseError[] = [];
-  const current = (text.trim() === '' ? {} : parse(text, errors, { allowTrailingComma: true })) as { mcpServers?: Record<string, unknown> } | undefined;
-  if (errors.length > 0) throw new SharedMcpError('CONFIG_INVALID', `the config does not parse (${printParseErrorCode(errors[0].error)} at offset ${errors[0].offset}); fix it first, it was not changed`);
-  const taken = servers.filter((s) => current?.mcpServers && Object.prototype.hasOwnProperty.call(current.mcpServers, s.name));
+  const current = serversInConfig(text);
+  const taken = servers.filter((s) => Object.prototype.hasOwnProperty.call(current, s.name));
   if (taken.length > 0) throw new SharedMcpError('SERVER_EXISTS', `already configured: ${taken.map((s) => s.name).join(', ')}`);
   const bad = servers.find((s) => !ANY_SERVER_NAME.test(s.name));
   if (bad) throw new SharedMcpError('CONFIG_INVALID', `"${bad.name}" is not a valid server name`);
+  return insertServers(text, servers);
+}
+
+function insertServers(text: string, servers: Array<{ name: string; entry: Record<string, unknown> }>): string {
   let out = text.trim() === '' ? '{}\n' : text;
   const eol = out.includes('\r\n') ? '\r\n' : '\n';
   for (const s of servers) out = applyEdits(out, modify(out, ['mcpServers', s.name], s.entry, { formattingOptions: { insertSpaces: true, tabSize: 2, eol } }));

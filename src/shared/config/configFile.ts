@@ -1,8 +1,17 @@
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { parse, type ParseError } from 'jsonc-parser';
 import { SharedMcpError, isErrnoException } from '../errors';
-import { writeFileAtomic } from '../registry';
+import { replaceUserFile } from '../replaceFile';
+import { serversInConfig } from './configEdit';
+
+/** A config file's text; a missing file reads as empty, any other failure is CONFIG_INVALID. */
+export async function readConfigText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if (isErrnoException(err, 'ENOENT')) return '';
+    throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`);
+  }
+}
 
 /**
  * Rewrites config.jsonc with `edit` (text in, text out; a missing file reads as ''). A symlinked config (a dotfiles
@@ -10,23 +19,12 @@ import { writeFileAtomic } from '../registry';
  * never sees half a file; the mode is kept.
  */
 export async function updateConfigFile(configFile: string, edit: (text: string) => string): Promise<void> {
-  const text = await fs.readFile(configFile, 'utf8').catch((err: unknown) => {
-    if (isErrnoException(err, 'ENOENT')) return '';
-    throw err;
-  });
+  const text = await readConfigText(configFile);
   const next = edit(text);
-  if (next === text) return;
-  const target = await fs.realpath(configFile).catch(() => configFile);
-  await fs.mkdir(path.dirname(target), { recursive: true });
-  const mode = (await fs.stat(target).catch(() => undefined))?.mode ?? 0o600;
-  await writeFileAtomic(target, next, mode & 0o777);
+  if (next !== text) await replaceUserFile(configFile, next);
 }
 
 /** config.jsonc's servers as written (raw entries by name); a config that does not parse throws CONFIG_INVALID. */
 export async function readConfiguredServers(configFile: string): Promise<Record<string, unknown>> {
-  const text = await fs.readFile(configFile, 'utf8').catch(() => '');
-  const errors: ParseError[] = [];
-  const doc = (text.trim() === '' ? {} : parse(text, errors, { allowTrailingComma: true })) as { mcpServers?: Record<string, unknown> } | undefined;
-  if (errors.length > 0) throw new SharedMcpError('CONFIG_INVALID', `${configFile} does not parse: fix it first (shared-mcp config validate); nothing was changed`);
-  return doc?.mcpServers ?? {};
+  return serversInConfig(await readConfigText(configFile));
 }

@@ -1,7 +1,6 @@
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_PORT } from '../homePaths';
-import { SharedMcpError, isErrnoException } from '../errors';
+import { SharedMcpError } from '../errors';
 import { parseDurationMs, parseSizeBytes } from '../units';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -19,21 +18,12 @@ import {
   type Sharing,
   type Transport,
 } from './configTypes';
+import { readConfigText } from './configFile';
 import { validateConfigText, type RawConfig, type RawServer } from './validateConfig';
 
 /** Reads and validates a config file; a missing file is an empty config. Throws CONFIG_INVALID naming line, column and key path. */
 export async function loadConfig(file: string): Promise<LoadedConfig> {
   return parseConfig(await readConfigText(file), file);
-}
-
-/** A config file's text; a missing file reads as empty, any other failure is CONFIG_INVALID. */
-export async function readConfigText(file: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if (isErrnoException(err, 'ENOENT')) return '';
-    throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`);
-  }
 }
 
 /** Validates config text and normalizes it; throws CONFIG_INVALID with every problem in details. */

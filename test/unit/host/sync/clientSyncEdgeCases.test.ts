@@ -2,10 +2,9 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { GOLDEN_DIR, SyncSandbox, TOKEN } from '../../../helpers/syncHarness';
+import { SyncSandbox, claudeEntry, claudeOriginal } from '../../../helpers/syncHarness';
 
-const ours = (port = 19100, name = 'memory') => ({ type: 'http', url: `http://127.0.0.1:${port}/mcp/${name}`, headers: { Authorization: `Bearer ${TOKEN}` } });
-const claudeOriginal = () => fs.readFile(path.join(GOLDEN_DIR, 'claude.json'), 'utf8');
+const ours = claudeEntry;
 
 describe('client config sync: edge cases (regressions)', () => {
   let box: SyncSandbox;
@@ -106,5 +105,19 @@ describe('client config sync: edge cases (regressions)', () => {
     assert.ok((await box.read('codex')).includes('big = 9007199254740993'));
     await box.service.unsync({ clients: ['codex'] });
     assert.equal(await box.read('codex'), text);
+  });
+
+  it('after a reload, syncs again only when what clients get changed (not on every save of config.jsonc)', async () => {
+    await box.put('claude', await claudeOriginal());
+    await box.service.sync();
+    const first = box.service.state.lastAt;
+    box.service.scheduleAutoIfChanged();
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(box.service.state.lastAt, first, 'same servers, same clients: no sync');
+    box.servers = ['memory', 'other'];
+    box.service.scheduleAutoIfChanged();
+    await new Promise((r) => setTimeout(r, 600));
+    assert.notEqual(box.service.state.lastAt, first);
+    assert.ok(JSON.parse(await box.read('claude')).mcpServers.other);
   });
 });

@@ -6,10 +6,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { lock } from 'proper-lockfile';
 import { FIXTURES } from '../../../helpers/hostHarness';
-import { GOLDEN_DIR, SyncSandbox, TOKEN } from '../../../helpers/syncHarness';
+import { SyncSandbox, claudeEntry, claudeOriginal } from '../../../helpers/syncHarness';
 
-const ours = (port = 19100, name = 'memory') => ({ type: 'http', url: `http://127.0.0.1:${port}/mcp/${name}`, headers: { Authorization: `Bearer ${TOKEN}` } });
-const claudeOriginal = () => fs.readFile(path.join(GOLDEN_DIR, 'claude.json'), 'utf8');
+const ours = claudeEntry;
 
 describe('client config sync: safety', () => {
   let box: SyncSandbox;

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { SharedMcpError, toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
+import { SERVER_NAME_RULE, isServerName } from '../shared/serverName';
 import { VERSION } from '../shared/version';
 import { bridge } from './bridge';
 import * as commands from './commands';
@@ -43,20 +44,23 @@ home: $SHARED_MCP_HOME, default ~/.shared-mcp`;
 
 type Command = (ctx: commands.CliContext, args: string[], flags: commands.Flags) => Promise<number>;
 
-/** A command that runs until stopped gets SIGTERM/SIGINT as ctx.stop instead of dying at once. */
-const COMMANDS: Record<string, { run: Command; flags: string[]; untilStopped?: boolean }> = {
+/**
+ * A command that runs until stopped gets SIGTERM/SIGINT as ctx.stop instead of dying at once. `servers`: its
+ * arguments are server names, checked against the one rule before anything is asked of the host.
+ */
+const COMMANDS: Record<string, { run: Command; flags: string[]; untilStopped?: boolean; servers?: boolean }> = {
   serve: { run: commands.serve, flags: ['config', 'example'] },
-  up: { run: commands.up, flags: ['json'] },
-  down: { run: commands.down, flags: ['json', 'host'] },
-  restart: { run: commands.restart, flags: ['json'] },
-  status: { run: commands.status, flags: ['json'] },
-  logs: { run: commands.logs, flags: ['follow', 'lines'], untilStopped: true },
+  up: { run: commands.up, flags: ['json'], servers: true },
+  down: { run: commands.down, flags: ['json', 'host'], servers: true },
+  restart: { run: commands.restart, flags: ['json'], servers: true },
+  status: { run: commands.status, flags: ['json'], servers: true },
+  logs: { run: commands.logs, flags: ['follow', 'lines'], untilStopped: true, servers: true },
   config: { run: commands.config, flags: ['json', 'config'] },
   sync: { run: syncCommands.sync, flags: ['json', 'dry-run', 'force', 'client'] },
   unsync: { run: syncCommands.unsync, flags: ['json', 'dry-run', 'client'] },
   import: { run: importServers, flags: ['json', 'dry-run', 'replace', 'from'] },
   secret: { run: secret, flags: ['json'] },
-  bridge: { run: bridge, flags: [], untilStopped: true },
+  bridge: { run: bridge, flags: [], untilStopped: true, servers: true },
 };
 
 /** After a command that ran until stopped returns, anything still pending (a host start it asked for) gets this long. */
@@ -111,6 +115,8 @@ async function main(argv: string[]): Promise<number> {
   const given = (['json', 'host', 'follow', 'lines', 'config', 'example', 'dry-run', 'force', 'replace', 'client', 'from'] as const).filter((f) => values[f] !== undefined && values[f] !== false);
   const misplaced = given.filter((f) => !command.flags.includes(f));
   if (misplaced.length > 0) throw new SharedMcpError('USAGE', `${name} does not take --${misplaced[0]} (see shared-mcp --help)`);
+  const badName = command.servers ? args.find((a) => !isServerName(a)) : undefined;
+  if (badName !== undefined) throw new SharedMcpError('USAGE', `"${badName}" is not a valid server name: ${SERVER_NAME_RULE}`);
   const lines = values.lines === undefined ? 100 : Number(values.lines);
   if (!Number.isInteger(lines) || lines < 0) throw new SharedMcpError('USAGE', `-n takes a non-negative number, not "${values.lines}"`);
   if (command.untilStopped) {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { SERVER_NAME_PATTERN, addServerToConfig, serverEntryFor } from '../shared/config/configEdit';
+import { addServerToConfig, serverEntryFor } from '../shared/config/configEdit';
+import { SERVER_NAME_RULE, isServerName } from '../shared/serverName';
 import { updateConfigFile } from '../shared/config/configFile';
 
 /** Add Server: a name, then a command line or a URL; the entry goes into config.jsonc with its comments kept (the host reloads it). */
@@ -13,7 +14,7 @@ export async function addServer(configFile: string, preset?: { name: string; lau
     title: 'Add MCP Server (1/2)',
     prompt: 'A name for the server: it becomes its endpoint, /mcp/<name>',
     placeHolder: 'github',
-    validateInput: (v) => (SERVER_NAME_PATTERN.test(v) ? undefined : 'Letters, digits, _ and - only (at most 64)'),
+    validateInput: (v) => (isServerName(v) ? undefined : `Not a valid name: ${SERVER_NAME_RULE}`),
   });
   if (!name) return undefined;
   const launch = await vscode.window.showInputBox({

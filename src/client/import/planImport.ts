@@ -1,11 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { SYNC_CLIENTS } from '../../shared/clients/clientTargets';
+import { SERVER_NAME_RULE, isServerName } from '../../shared/serverName';
 import { SOURCE_LABELS } from './importSources';
 import { normalizeServer, type NormalizeOptions } from './normalizeServer';
 import type { FoundServer, ReadResult } from './readClientServers';
 
-/** Names Shared MCP accepts (schemas/config.schema.json). */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const SCOPE_RANK = { user: 0, local: 1, project: 2 } as const;
 
 /** One server to import, under its original name (so permission rules like mcp__<name>__<tool> keep working). */
@@ -44,8 +43,8 @@ export function planImport(read: ReadResult, existing: Record<string, unknown>, 
   const ordered = [...read.servers].sort((a, b) => SCOPE_RANK[a.scope] - SCOPE_RANK[b.scope]);
   for (const found of ordered) {
     const issue = (reason: string): ImportIssue => ({ name: found.name, where: describeSource(found), file: found.file, reason });
-    if (!NAME.test(found.name)) {
-      plan.skipped.push(issue('the name is not one Shared MCP accepts (letters, digits, _ . -, at most 64)'));
+    if (!isServerName(found.name)) {
+      plan.skipped.push(issue(`the name is not one Shared MCP accepts (${SERVER_NAME_RULE})`));
       continue;
     }
     const n = normalizeServer(found, options);

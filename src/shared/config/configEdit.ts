@@ -1,8 +1,6 @@
 import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { SharedMcpError } from '../errors';
-
-/** Server names become URL path segments and client config keys. */
-export const SERVER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+import { checkServerName } from '../serverName';
 
 /** config.jsonc's servers as written (raw entries by name); text that does not parse throws CONFIG_INVALID. */
 export function serversInConfig(text: string): Record<string, unknown> {
@@ -17,13 +15,10 @@ export function serversInConfig(text: string): Record<string, unknown> {
  * when the text does not parse (it is never rewritten then) and SERVER_EXISTS when the name is taken.
  */
 export function addServerToConfig(text: string, name: string, server: Record<string, unknown>): string {
-  if (!SERVER_NAME_PATTERN.test(name)) throw new SharedMcpError('CONFIG_INVALID', `"${name}" is not a valid server name: use letters, digits, _ and - (at most 64)`);
+  checkServerName(name);
   if (Object.prototype.hasOwnProperty.call(serversInConfig(text), name)) throw new SharedMcpError('SERVER_EXISTS', `a server named "${name}" is already configured`);
   return insertServers(text, [{ name, entry: server }]);
 }
-
-/** Names the schema accepts for servers (import keeps the clients' names, dots included). */
-const ANY_SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * Adds several servers in one minimal edit per server, comments kept. Throws CONFIG_INVALID when the text does not
@@ -33,8 +28,7 @@ export function addServersToConfig(text: string, servers: Array<{ name: string; 
   const current = serversInConfig(text);
   const taken = servers.filter((s) => Object.prototype.hasOwnProperty.call(current, s.name));
   if (taken.length > 0) throw new SharedMcpError('SERVER_EXISTS', `already configured: ${taken.map((s) => s.name).join(', ')}`);
-  const bad = servers.find((s) => !ANY_SERVER_NAME.test(s.name));
-  if (bad) throw new SharedMcpError('CONFIG_INVALID', `"${bad.name}" is not a valid server name`);
+  for (const s of servers) checkServerName(s.name);
   return insertServers(text, servers);
 }
 

@@ -2,6 +2,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import schema from '../../../schemas/config.schema.json';
 import type { ConfigProblem } from './configTypes';
+import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../serverName';
 import { parseSizeBytes } from '../units';
 
 type Segment = string | number;
@@ -18,10 +19,11 @@ export interface RawServer {
   autoStart?: boolean | 'lazy';
   idleTimeout?: number | string;
   startupTimeout?: number | string;
+  requestTimeout?: number | string;
   sharing?: string;
   tools?: { enabled?: string[]; disabled?: string[] };
   roots?: string[];
-  resourceLimits?: { maxMemory?: number | string; maxRestarts?: number; restartDelay?: number | string };
+  resourceLimits?: { maxMemory?: number | string; maxRestarts?: number; restartDelay?: number | string; maxMessageSize?: number | string; maxQueueSize?: number | string };
 }
 
 export interface RawConfig {
@@ -69,17 +71,19 @@ const PARSE_MESSAGES: Record<string, string> = {
 /** At most this many problems are reported for one file. */
 export const MAX_PROBLEMS = 50;
 
+/** The schema as editors get it, with the one server-name rule put in (a unit test keeps the file's copy equal). */
+const checkedSchema = { ...schema, properties: { ...schema.properties, mcpServers: { ...schema.properties.mcpServers, propertyNames: { pattern: SERVER_NAME_PATTERN.source } } } };
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-ajv.addSchema(schema);
+ajv.addSchema(checkedSchema);
 /**
  * Ajv's allErrors mode slows down with the square of the error count, so servers are checked one by one (and
  * checking stops at MAX_PROBLEMS) while the top level is checked without them.
  */
 const validateServer = ajv.compile({ $ref: `${schema.$id}#/definitions/server` });
 const validateTopLevel = ajv.compile({
-  ...schema,
+  ...checkedSchema,
   $id: `${schema.$id}-top-level`,
-  properties: { ...schema.properties, mcpServers: { ...schema.properties.mcpServers, additionalProperties: { type: 'object' } } },
+  properties: { ...checkedSchema.properties, mcpServers: { ...checkedSchema.properties.mcpServers, additionalProperties: { type: 'object' } } },
 });
 
 function schemaErrors(raw: unknown): ErrorObject[] {
@@ -166,7 +170,7 @@ function describeAjvError(e: ErrorObject, raw: unknown): DescribedError | undefi
         return {
           segments: [...segments, e.propertyName],
           atKey: true,
-          message: 'invalid server name: use letters, digits, "_", "-" and "." (at most 64, not starting with "." or "-")',
+          message: `invalid server name: ${SERVER_NAME_RULE}`,
         };
       }
       return { segments, message: `expected ${describeSchema(e.parentSchema)}` };
@@ -217,8 +221,10 @@ function semanticProblems(raw: RawConfig, at: (segs: Segment[], msg: string) => 
     else if (s.command !== undefined && s.url !== undefined) problems.push(at([...base, 'url'], 'set either "command" or "url", not both'));
     else if (s.type === 'stdio' && s.url !== undefined) problems.push(at([...base, 'type'], '"stdio" servers need a "command", not a "url"'));
     else if (remoteType && s.command !== undefined) problems.push(at([...base, 'type'], `"${s.type}" servers need a "url", not a "command"`));
-    const maxMemory = s.resourceLimits?.maxMemory;
-    if (maxMemory !== undefined && !parseSizeBytes(maxMemory)) problems.push(at([...base, 'resourceLimits', 'maxMemory'], 'must be more than 0 (leave it out for no limit)'));
+    for (const key of ['maxMemory', 'maxMessageSize', 'maxQueueSize'] as const) {
+      const value = s.resourceLimits?.[key];
+      if (value !== undefined && !parseSizeBytes(value)) problems.push(at([...base, 'resourceLimits', key], key === 'maxMemory' ? 'must be more than 0 (leave it out for no limit)' : 'must be more than 0 (leave it out for the default)'));
+    }
   }
   return problems;
 }

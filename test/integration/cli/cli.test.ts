@@ -20,6 +20,15 @@ describe('shared-mcp CLI', function () {
       }
     });
 
+    it('refuses a server name that breaks the one rule before it starts a host (regression: Add Server took -memory)', async () => {
+      for (const args of [['up', '--', '-memory'], ['logs', 'a/b'], ['down', 'a b'], ['bridge', '.x']]) {
+        const r = await t.cli(args);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /^shared-mcp: ".+" is not a valid server name: a server name is 1 to 64 letters/);
+      }
+      assert.equal(await t.registry(), undefined, 'no host was started');
+    });
+
     it('says clearly when SHARED_MCP_HOME is a file, not a folder (regression)', async () => {
       const file = path.join(t.home, 'not-a-folder');
       await fs.writeFile(file, '');

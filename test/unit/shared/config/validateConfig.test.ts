@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { formatPath, validateConfigText, type ValidationResult } from '../../../../src/shared/config/validateConfig';
+import { SERVER_NAME_RULE } from '../../../../src/shared/serverName';
 
 /** 1-based line and column of the n-th occurrence of needle in text. */
 function posOf(text: string, needle: string, nth = 0): { line: number; column: number } {
@@ -19,7 +20,7 @@ function onlyError(result: ValidationResult): { path: string; message: string; l
   return result.errors[0];
 }
 
-const SERVER_NAME_MESSAGE = 'invalid server name: use letters, digits, "_", "-" and "." (at most 64, not starting with "." or "-")';
+const SERVER_NAME_MESSAGE = `invalid server name: ${SERVER_NAME_RULE}`;
 
 describe('validateConfigText', () => {
   describe('schema errors', () => {

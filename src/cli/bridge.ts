@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ControlClient } from '../client/controlClient';
 import { ensureHost } from '../client/ensureHost';
@@ -6,7 +5,6 @@ import { McpRelay } from '../client/mcpRelay';
 import type { McpTarget } from '../client/streamableHttpClient';
 import { SharedMcpError } from '../shared/errors';
 import { findHost } from '../shared/healthCheck';
-import { homePaths } from '../shared/homePaths';
 import type { HostRegistry } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import type { CliContext, Flags } from './commands';
@@ -47,11 +45,11 @@ export async function bridge(ctx: CliContext, names: string[], _flags: Flags): P
     locate: async (startIt) => {
       if (!startIt) {
         const found = await findHost(ctx.home);
-        return found && targetOf(found, ctx.home, server);
+        return found && targetOf(found, server);
       }
       const { registry, notes } = await start();
       notes.forEach(log);
-      return targetOf(registry, ctx.home, server);
+      return targetOf(registry, server);
     },
     toClient: (message) => void (!outputGone && process.stdout.write(`${JSON.stringify(message)}\n`)),
     log,
@@ -65,9 +63,9 @@ export async function bridge(ctx: CliContext, names: string[], _flags: Flags): P
   return 0;
 }
 
-/** The host's endpoint for a server, with the client token as it is on disk now (it may have been renewed). */
-async function targetOf(reg: HostRegistry, home: string, server: string): Promise<McpTarget> {
-  const token = (await fs.readFile(homePaths(home).token, 'utf8')).trim();
+/** The host's endpoint for a server, with the client token the host holds (a new host may have a new one). */
+async function targetOf(reg: HostRegistry, server: string): Promise<McpTarget> {
+  const token = await new ControlClient(reg).clientToken();
   const host = reg.address.includes(':') ? `[${reg.address}]` : reg.address;
   return { url: new URL(`http://${host}:${reg.port}/mcp/${encodeURIComponent(server)}`), token };
 }

@@ -3,6 +3,7 @@ import { applyImport, planMachineImport } from '../client/import/machineImport';
 import { notReplaced, type ImportCandidate, type ImportPlan } from '../client/import/planImport';
 import { ControlClient } from '../client/controlClient';
 import { describeSync } from '../shared/clients/describeSync';
+import { readClientTokenFile } from '../shared/clientToken';
 import { SharedMcpError } from '../shared/errors';
 import { findHost } from '../shared/healthCheck';
 import { homePaths } from '../shared/homePaths';
@@ -18,8 +19,10 @@ export async function importServers(ctx: CliContext, args: string[], flags: Flag
   const sources = flags.from.length > 0 ? flags.from.map(source) : [...IMPORT_SOURCES];
   const paths = homePaths(ctx.home);
   const running = await findHost(ctx.home);
-  const configPath = running ? ((await new ControlClient(running).status()).host?.configPath ?? paths.config) : paths.config;
-  const plan = await planMachineImport({ sources, projects: [process.cwd()], configPath, tokenFile: paths.token });
+  const control = running ? new ControlClient(running) : undefined;
+  const configPath = control ? ((await control.status()).host?.configPath ?? paths.config) : paths.config;
+  const token = control ? await control.clientToken() : await readClientTokenFile(paths.token).catch(() => undefined);
+  const plan = await planMachineImport({ sources, projects: [process.cwd()], configPath, token });
   if (!flags.json) printPlan(ctx, plan, configPath);
   if (flags.dryRun) {
     if (flags.json) ctx.out(JSON.stringify({ plan: summary(plan) }, null, 2));

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import { SharedMcpError, fromErrorBody } from '../shared/errors';
-import type { HostEvent, HostStatus, LogLine, SecretsList, SecretsUpdate, SecretsUpdateResult, ServerActionResult, ServerToolsResult, SyncRequest, SyncResult } from '../shared/controlTypes';
+import type { ClientTokenResult, HostEvent, HostStatus, LogLine, SecretsList, SecretsUpdate, SecretsUpdateResult, ServerActionResult, ServerToolsResult, SyncRequest, SyncResult } from '../shared/controlTypes';
 import type { HostRegistry } from '../shared/registry';
 import { parseSse } from './sseParser';
 
@@ -54,6 +54,13 @@ export class ControlClient {
   /** Sets and deletes secrets in the host's memory; servers waiting for them start, servers using changed ones restart. */
   setSecrets(update: SecretsUpdate): Promise<SecretsUpdateResult> {
     return this.request('POST', '/api/secrets', update);
+  }
+
+  /** The bearer token MCP clients send: the running host's own (never read from home/token, which may lag). */
+  async clientToken(): Promise<string> {
+    const { token } = await this.request<ClientTokenResult>('GET', '/api/client-token');
+    if (typeof token !== 'string' || token === '') throw new SharedMcpError('HOST_UNREACHABLE', 'the host answered without a client token');
+    return token;
   }
 
   tools(server: string): Promise<ServerToolsResult> {

@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): SharedMcpApi {
   const logs = new LogChannels(connection);
   const serversView = new ServersView(connection);
   const statusBar = new StatusBar(connection);
-  const mcpProvider = new McpProvider(connection, home);
+  const mcpProvider = new McpProvider(connection);
   const secrets = new Secrets(context.secrets);
   const startHost = async (): Promise<void> => (connection.snapshot.phase === 'connected' ? undefined : connection.connect(true));
   // The extension's global storage is <user data>/User/globalStorage/<id>: VS Code's own mcp.json sits in that User folder.

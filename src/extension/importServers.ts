@@ -26,7 +26,6 @@ export interface ImportOutcome {
 export interface ImportContext {
   client: ControlClient;
   configPath: string;
-  tokenFile: string;
   secrets: Secrets;
   /** VS Code's User folder (its mcp.json is one of the sources). */
   vscodeUserDir: string;
@@ -46,7 +45,7 @@ export async function importServers(ctx: ImportContext, preset?: ImportPreset): 
     projects,
     vscodeUserDir: ctx.vscodeUserDir,
     configPath: ctx.configPath,
-    tokenFile: ctx.tokenFile,
+    token: await ctx.client.clientToken(),
     secret: (server, key, value) => {
       const name = secretName(server, key);
       pending.set(name, value);

@@ -1,7 +1,5 @@
-import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import type { HostConnection } from '../client/hostConnection';
-import { homePaths } from '../shared/homePaths';
 
 export const MCP_PROVIDER_ID = 'sharedMcp.servers';
 
@@ -15,10 +13,7 @@ export class McpProvider implements vscode.McpServerDefinitionProvider<vscode.Mc
   private readonly disposables: vscode.Disposable[] = [this.onDidChangeEmitter];
   private lastKey = '';
 
-  constructor(
-    private readonly connection: HostConnection,
-    private readonly home: string,
-  ) {
+  constructor(private readonly connection: HostConnection) {
     this.disposables.push(
       connection.onDidChange((s) => {
         // Only what a definition holds counts: states and sessions change all the time.
@@ -37,7 +32,8 @@ export class McpProvider implements vscode.McpServerDefinitionProvider<vscode.Mc
   async provideMcpServerDefinitions(): Promise<vscode.McpHttpServerDefinition[]> {
     const servers = (this.connection.snapshot.status?.servers ?? []).filter((s) => s.state !== 'disabled');
     if (servers.length === 0) return [];
-    const token = (await fs.readFile(homePaths(this.home).token, 'utf8').catch(() => '')).trim();
+    // The host's own token: home/token may be missing or stale, and "Bearer " must never reach VS Code.
+    const token = await this.connection.client?.clientToken().catch(() => undefined);
     if (!token) return [];
     return servers.map((s) => new vscode.McpHttpServerDefinition(s.name, vscode.Uri.parse(s.endpoint), { Authorization: `Bearer ${token}` }));
   }

@@ -39,7 +39,7 @@ export function registerSyncCommands(ctx: SyncCommandContext): vscode.Disposable
     registerSafe('sharedMcp.importServers', async (preset?: ImportPreset) => {
       const client = await control(ctx);
       const configPath = ctx.connection.snapshot.status?.host?.configPath ?? homePaths(ctx.home).config;
-      const outcome = await importServers({ client, configPath, tokenFile: homePaths(ctx.home).token, secrets: ctx.secrets, vscodeUserDir: ctx.vscodeUserDir }, preset);
+      const outcome = await importServers({ client, configPath, secrets: ctx.secrets, vscodeUserDir: ctx.vscodeUserDir }, preset);
       await ctx.connection.refresh();
       if (outcome?.sync) await showResult('Imported; synced', outcome.sync, ctx);
       return outcome;

@@ -12,6 +12,7 @@ import { claimRegistry, removeRegistryIfOwned } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { watchFile } from './configWatcher';
 import { STARTER_CONFIG, ensureFile } from './homeFiles';
+import { ClientToken } from './clientToken';
 import { BearerToken } from './http/bearerToken';
 import { handleControl } from './http/controlApi';
 import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
@@ -44,6 +45,7 @@ export class GatewayHost {
   readonly onDidEmit = this.onDidEmitEmitter.event;
   private readonly disposables: Disposable[] = [];
   private configWatch: Disposable | undefined;
+  private tokenWatch: Disposable | undefined;
   private readonly startedAt = Date.now();
   private config: LoadedConfig | undefined;
   private configError: HostInfo['configError'] = null;
@@ -70,6 +72,7 @@ export class GatewayHost {
     private readonly log: HostLogger,
     private readonly tracker: ProcessTracker,
     private readonly controlToken: string,
+    private readonly clientToken: ClientToken,
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.controlBearer = new BearerToken(controlToken);
@@ -89,7 +92,7 @@ export class GatewayHost {
     });
     this.mcp = new McpService({
       servers: this.servers,
-      tokenFile: paths.token,
+      token: clientToken,
       sessionsFile: paths.sessions,
       maxMessageBytes: () => this.maxMessageBytes(),
       maxSessions: () => this.config?.settings.maxSessions ?? DEFAULT_MAX_SESSIONS,
@@ -103,6 +106,7 @@ export class GatewayHost {
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       servers: () => this.config?.servers.filter((s) => !s.disabled).map((s) => s.name),
       endpoint: (name) => this.endpointUrl(name),
+      token: () => clientToken.value,
       syncClients: () => this.config?.settings.syncClients ?? 'auto',
       bridge: (name) => bridgeCommand(paths.home, name),
       emit: (e) => this.emit(e),
@@ -130,7 +134,11 @@ export class GatewayHost {
     if (existing) throw hostRunning(paths.home, existing);
     const log = new HostLogger(new RotatingFile(paths.hostLog), 'info', options.foreground);
     const configPath = options.configPath ?? paths.config;
-    const host = new GatewayHost(options, paths, configPath, log, new ProcessTracker(paths.processes), randomBytes(32).toString('hex'));
+    const clientToken = await ClientToken.load(paths.token, log).catch((err: unknown) => {
+      log.close();
+      throw new SharedMcpError('CONFIG_INVALID', `cannot read the client token ${paths.token}: ${toSharedMcpError(err).message}`);
+    });
+    const host = new GatewayHost(options, paths, configPath, log, new ProcessTracker(paths.processes), randomBytes(32).toString('hex'), clientToken);
     try {
       await host.boot();
     } catch (err) {
@@ -148,7 +156,6 @@ export class GatewayHost {
 
   private async boot(): Promise<void> {
     this.log.info(`host ${VERSION} starting: pid ${process.pid}, home ${this.paths.home}`);
-    await ensureFile(this.paths.token, `${randomBytes(32).toString('hex')}\n`);
     await this.mcp.load();
     if (this.options.configPath === undefined) await ensureFile(this.paths.config, STARTER_CONFIG);
     try {
@@ -174,6 +181,9 @@ export class GatewayHost {
     if (this.config) await this.secrets.persist(this.config.settings.persistSecrets);
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
     this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined));
+    // The token's copy on disk is what clients without a host connection read: it must never be gone or empty.
+    this.tokenWatch = watchFile(this.paths.token, () => void this.clientToken.restore());
+    await this.clientToken.restore();
     // Ready (for server actions) once orphans are gone and the config is applied; a failed cleanup must not keep servers from starting.
     void (async () => {
       try {
@@ -252,6 +262,7 @@ export class GatewayHost {
       this.log.info(`shutting down: ${reason}`);
       this.emit({ type: 'host-stopping', at: new Date().toISOString() });
       this.configWatch?.dispose();
+      this.tokenWatch?.dispose();
       await this.sync.close();
       await this.servers.close();
       this.secrets.dispose();
@@ -313,6 +324,7 @@ export class GatewayHost {
           servers: this.servers,
           secrets: this.secrets,
           health: () => this.health(),
+          clientToken: () => this.clientToken.value,
           status: () => this.status(),
           ready: () => this.readyPromise,
           reload: () => this.reload(),

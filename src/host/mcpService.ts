@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { promises as fs } from 'node:fs';
-import { SharedMcpError } from '../shared/errors';
 import type { ServerStatus, SessionStatus } from '../shared/controlTypes';
 import type { Disposable } from '../shared/emitter';
-import { BearerToken } from './http/bearerToken';
+import type { ClientToken } from './clientToken';
 import { LegacySseServer } from './http/legacySse';
 import { handleMcp, parseMcpPath } from './http/mcpRouter';
 import { AggregateEndpoint } from './mux/aggregateEndpoint';
@@ -14,7 +12,8 @@ import type { ServerSet } from './serverSet';
 
 export interface McpServiceOptions {
   servers: ServerSet;
-  tokenFile: string;
+  /** The client token, held by the host in memory. */
+  token: ClientToken;
   sessionsFile: string;
   maxMessageBytes(): number;
   maxSessions(): number;
@@ -30,7 +29,6 @@ export class McpService {
   private readonly store: SessionStore;
   readonly sessions: SessionManager;
   private readonly legacy: LegacySseServer;
-  private token: BearerToken | undefined;
   private readonly serverStates: Disposable;
 
   constructor(private readonly options: McpServiceOptions) {
@@ -50,11 +48,8 @@ export class McpService {
     });
   }
 
-  /** Reads the client token and the persisted sessions; the token file must exist. */
+  /** Reads the persisted sessions. */
   async load(): Promise<void> {
-    const token = (await fs.readFile(this.options.tokenFile, 'utf8')).trim();
-    if (token === '') throw new SharedMcpError('CONFIG_INVALID', `${this.options.tokenFile} is empty: delete it and the host makes a new token`);
-    this.token = new BearerToken(token);
     await this.store.load();
   }
 
@@ -67,7 +62,7 @@ export class McpService {
     if (!route) return false;
     await this.options.ready();
     await handleMcp(req, res, q < 0 ? '' : raw.slice(q + 1), route, {
-      token: this.token as BearerToken,
+      token: this.options.token,
       sessions: this.sessions,
       legacy: this.legacy,
       maxMessageBytes: this.options.maxMessageBytes,

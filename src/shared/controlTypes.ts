@@ -88,6 +88,11 @@ export interface HostStatus {
   sync?: { paused: boolean; lastAt: string | null; clients: ClientSyncResult[] };
 }
 
+/** GET /api/client-token: the bearer token MCP clients send, as the running host holds it (control token required). */
+export interface ClientTokenResult {
+  token: string;
+}
+
 export interface HealthInfo {
   ok: true;
   pid: number;

@@ -55,6 +55,7 @@ export class SyncSandbox {
       log: { info: () => undefined, warn: () => undefined },
       servers: () => this.servers,
       endpoint: (name) => `http://127.0.0.1:${this.port}/mcp/${name}`,
+      token: () => TOKEN,
       syncClients: () => this.syncClients,
       bridge: (name) => ({ command: '/usr/bin/node', args: ['/home/me/.shared-mcp/runtime/0.1.0/cli.js', 'bridge', name] }),
       emit: (e) => this.events.push(e),

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import { addServersToConfig } from '../../shared/config/configEdit';
 import { readConfiguredServers, updateConfigFile } from '../../shared/config/configFile';
 import type { SyncResult } from '../../shared/controlTypes';
@@ -15,16 +14,15 @@ export interface MachineImportOptions {
   projects: string[];
   vscodeUserDir?: string;
   configPath: string;
-  /** home/token: entries that carry it are the host's own. */
-  tokenFile: string;
+  /** The client token (the host's, or home/token's when no host runs): entries that carry it are the host's own. */
+  token: string | undefined;
   secret?: NormalizeOptions['secret'];
 }
 
 /** What the MCP clients on this machine start themselves, planned against config.jsonc (the CLI's and the extension's import). */
 export async function planMachineImport(o: MachineImportOptions): Promise<ImportPlan> {
   const read = await readClientServers(importSourceFiles(o.sources, { env: process.env, platform: process.platform }, { projects: o.projects, vscodeUserDir: o.vscodeUserDir }));
-  const token = (await fs.readFile(o.tokenFile, 'utf8').catch(() => '')).trim();
-  return planImport(read, await readConfiguredServers(o.configPath), { ourToken: token || undefined, ...(o.secret ? { secret: o.secret } : {}) });
+  return planImport(read, await readConfiguredServers(o.configPath), { ourToken: o.token, ...(o.secret ? { secret: o.secret } : {}) });
 }
 
 /**

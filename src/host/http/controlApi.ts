@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import type { Event } from '../../shared/emitter';
-import type { HealthInfo, HostEvent, HostStatus, ServerActionRequest, ServerToolsResult, SyncRequest } from '../../shared/controlTypes';
+import type { ClientTokenResult, HealthInfo, HostEvent, HostStatus, ServerActionRequest, ServerToolsResult, SyncRequest } from '../../shared/controlTypes';
 import type { SecretStore } from '../secretStore';
 import type { ServerSet } from '../serverSet';
 import type { SyncService } from '../sync/syncService';
@@ -18,6 +18,8 @@ export interface ControlContext {
   /** ${secret:NAME} values, set over POST /api/secrets. */
   secrets: SecretStore;
   health(): HealthInfo;
+  /** The client bearer token the host holds (MCP clients' configs carry it). */
+  clientToken(): string;
   /** Settles once start-up (orphan cleanup, first config) is done; server actions wait for it. */
   ready(): Promise<void>;
   status(): Promise<HostStatus>;
@@ -54,6 +56,8 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
   switch (route) {
     case 'GET /api/health':
       return sendJson(res, 200, ctx.health());
+    case 'GET /api/client-token':
+      return sendJson(res, 200, { token: ctx.clientToken() } satisfies ClientTokenResult);
     case 'GET /api/status':
       return sendJson(res, 200, await ctx.status());
     case 'POST /api/reload':

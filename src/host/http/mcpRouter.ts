@@ -1,14 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import type { SessionManager } from '../mux/sessionManager';
-import type { BearerToken } from './bearerToken';
 import type { LegacySseServer } from './legacySse';
 import { sendRpcError } from './mcpHttp';
 import { handleStreamableHttp } from './streamableHttp';
 
 export interface McpRouterDeps {
-  /** The client bearer token (home/token). */
-  token: BearerToken;
+  /** The client bearer token (the host's, in memory). */
+  token: { matches(header: string | undefined): boolean };
   sessions: SessionManager;
   legacy: LegacySseServer;
   maxMessageBytes(): number;

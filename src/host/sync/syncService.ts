@@ -1,4 +1,4 @@
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { SYNC_CLIENTS, clientTarget, gatewayEntry, parseClientId, type BridgeCommand, type ClientEnvironment, type ClientId } from '../../shared/clients/clientTargets';
 import type { ClientSyncResult, HostEvent, HostStatus, SyncRequest, SyncResult } from '../../shared/controlTypes';
@@ -21,6 +21,8 @@ export interface SyncServiceOptions {
   /** The servers clients should see (enabled ones), by name; undefined while no config is loaded. */
   servers(): string[] | undefined;
   endpoint(name: string): string;
+  /** The client bearer token the host holds in memory (never empty: the host owns it). */
+  token(): string;
   /** settings.syncClients */
   syncClients(): 'auto' | string[];
   /** The command a stdio-only client runs for `name`; undefined when this host has no CLI beside it. */
@@ -103,7 +105,7 @@ export class SyncService {
     // Unsynced clients stay out of automatic syncs until a sync names them (or syncs everything).
     const wanted = mode === 'unsync' ? new Set<ClientId>() : new Set((chosen ?? this.configured()).filter((id) => mode !== 'auto' || !paused.has(id)));
     const targets = chosen ?? [...new Set([...wanted, ...(Object.keys(data.clients) as ClientId[])])];
-    const token = (await fs.readFile(this.options.paths.token, 'utf8').catch(() => '')).trim();
+    const token = this.options.token();
     const isOurs = (name: string, value: unknown): boolean => this.carriesOurToken(name, value, token);
     const results: ClientSyncResult[] = [];
     for (const id of targets) {

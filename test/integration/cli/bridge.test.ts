@@ -243,10 +243,11 @@ describe('shared-mcp bridge (real processes)', function () {
 
   it('exits 1 with one line when no host can be started', async () => {
     t = await TestHome.create({ p: fixture('protocolServer.js') });
-    await fs.writeFile(path.join(t.home, 'token'), '');
+    // A folder where the token file belongs: the host cannot start (an empty file it would simply replace).
+    await fs.mkdir(path.join(t.home, 'token'));
     const r = await t.cli(['bridge', 'p']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^shared-mcp: the host exited while starting: .*token is empty.*\n$/);
+    assert.match(r.stderr, /^shared-mcp: the host exited while starting: .*cannot read the client token.*\n$/);
     assert.equal(r.stdout, '');
   });
 });

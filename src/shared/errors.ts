@@ -11,6 +11,9 @@ export type ErrorCode =
   | 'SERVER_EXITED'
   | 'SERVER_ERROR'
   | 'SERVER_UNAVAILABLE'
+  | 'SERVER_BUSY'
+  | 'NEEDS_AUTH'
+  | 'UNSUPPORTED_PROTOCOL_VERSION'
   | 'COMMAND_NOT_FOUND'
   | 'SECRET_MISSING'
   | 'HOST_UNREACHABLE'
@@ -48,6 +51,11 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   SERVER_EXITED: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
   SERVER_ERROR: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
   SERVER_UNAVAILABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
+  SERVER_BUSY: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
+  // 503, never 401: a 401 would start the client's own OAuth against the host (DESIGN.md "Remote servers").
+  NEEDS_AUTH: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
+  // The 2026-07-28 spec's "unsupported protocol version": clients of that era fall back to initialize on it.
+  UNSUPPORTED_PROTOCOL_VERSION: { httpStatus: 400, jsonRpcCode: -32022, exitCode: 1 },
   COMMAND_NOT_FOUND: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
   SECRET_MISSING: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   HOST_UNREACHABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },

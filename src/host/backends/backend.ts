@@ -22,7 +22,11 @@ export interface Backend {
   readonly onDidExit: Event<string>;
   /** Takes every message that is not an answer to the host's own requests; those that came before are replayed. One consumer. */
   attach(onMessage: (msg: JsonRpcMessage) => void, onOversized?: (m: OversizedMessage) => void): void;
-  /** Sends a message as is; dropped when the backend is gone (its exit fails what was in flight). */
+  /**
+   * Sends a message as is; dropped when the backend is gone (its exit fails what was in flight). Throws, sending
+   * nothing, when this one message cannot go: PAYLOAD_TOO_LARGE over the server's maxMessageSize, SERVER_BUSY while
+   * more than its maxQueueSize waits to be read, PARSE_ERROR when it cannot be serialized. Only its caller is affected.
+   */
   send(msg: JsonRpcMessage): void;
   /** A request of the host's own; rejects with RpcError on an error answer, SERVER_EXITED when the backend goes away. */
   request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>>;

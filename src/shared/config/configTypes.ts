@@ -11,6 +11,12 @@ export const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 export const DEFAULT_STOP_GRACE_MS = 5000;
 /** One message in either direction (HTTP body, stdio line); larger ones get an error and never reach the backend. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+/** One message towards a server: the MCP SDK's stdio transport (most servers) dies on a line over 10 MiB. */
+export const DEFAULT_SERVER_MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+/** Bytes that may wait for a server to read its stdin before new requests to it are refused. */
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+/** A request to a server that is not answered (nor shows progress) for this long fails and is cancelled. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_MAX_SESSIONS = 1000;
 /** A session with nothing in flight and no open stream lets go of its server after this long (it can come back). */
 export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
@@ -29,6 +35,8 @@ export interface ServerDefinition {
   autoStart: AutoStart;
   idleTimeoutMs?: number;
   startupTimeoutMs: number;
+  /** A request unanswered this long (progress restarts the clock) fails for its caller and is cancelled at the server. */
+  requestTimeoutMs: number;
   sharing: Sharing;
   tools: { enabled?: string[]; disabled?: string[] };
   /** Absolute folders answered to the server's roots/list. */
@@ -36,6 +44,10 @@ export interface ServerDefinition {
   maxMemoryBytes?: number;
   maxRestarts: number;
   restartDelayMs: number;
+  /** The largest message sent to the server; larger requests are refused to their caller. */
+  maxMessageBytes: number;
+  /** Bytes waiting for the server's stdin beyond which new requests are refused. */
+  maxQueuedBytes: number;
 }
 
 export interface HostSettings {

@@ -4,6 +4,9 @@ import { SharedMcpError } from '../errors';
 import { parseDurationMs, parseSizeBytes } from '../units';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SERVER_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_SESSIONS,
   DEFAULT_SESSION_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_RESTARTS,
@@ -70,12 +73,15 @@ function normalizeServer(name: string, s: RawServer, configDir: string): ServerD
     autoStart: s.autoStart ?? true,
     ...(s.idleTimeout !== undefined ? { idleTimeoutMs: duration(s.idleTimeout, 0) } : {}),
     startupTimeoutMs: duration(s.startupTimeout, DEFAULT_STARTUP_TIMEOUT_MS),
+    requestTimeoutMs: duration(s.requestTimeout, DEFAULT_REQUEST_TIMEOUT_MS),
     sharing: (s.sharing as Sharing | undefined) ?? 'multiplex',
     tools: { ...(s.tools?.enabled ? { enabled: s.tools.enabled } : {}), ...(s.tools?.disabled ? { disabled: s.tools.disabled } : {}) },
     roots: (s.roots ?? []).map((r) => path.resolve(configDir, expandTilde(r))),
     ...(limits.maxMemory !== undefined ? { maxMemoryBytes: parseSizeBytes(limits.maxMemory) } : {}),
     maxRestarts: limits.maxRestarts ?? DEFAULT_MAX_RESTARTS,
     restartDelayMs: duration(limits.restartDelay, DEFAULT_RESTART_DELAY_MS),
+    maxMessageBytes: size(limits.maxMessageSize, DEFAULT_SERVER_MAX_MESSAGE_BYTES),
+    maxQueuedBytes: size(limits.maxQueueSize, DEFAULT_MAX_QUEUED_BYTES),
   };
 }
 
@@ -84,6 +90,10 @@ function transportOf(s: RawServer): Transport {
   if (s.type === 'http' || s.type === 'streamable-http' || s.type === 'streamableHttp') return 'http';
   if (s.type === 'stdio') return 'stdio';
   return s.url !== undefined ? 'http' : 'stdio';
+}
+
+function size(value: number | string | undefined, fallback: number): number {
+  return value === undefined ? fallback : (parseSizeBytes(value) ?? fallback);
 }
 
 function duration(value: number | string | undefined, fallback: number): number {

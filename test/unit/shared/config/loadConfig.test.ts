@@ -51,6 +51,9 @@ describe('parseConfig', () => {
       maxRestarts: 10,
       restartDelayMs: 1000,
       roots: [],
+      requestTimeoutMs: 600_000,
+      maxMessageBytes: 10 * 1024 * 1024,
+      maxQueuedBytes: 64 * 1024 * 1024,
     });
   });
 
@@ -80,6 +83,12 @@ describe('parseConfig', () => {
     });
     assert.deepEqual([d.args, d.env, d.disabled, d.autoStart, d.sharing, d.tools, d.maxRestarts], [['a'], { A: '1' }, true, 'lazy', 'per-session', { enabled: ['t1'], disabled: ['t2'] }, 3]);
     assert.equal(server({ command: 'x', autoStart: false }).autoStart, false);
+  });
+
+  it('reads the request deadline and the per-server message and queue limits', () => {
+    const d = server({ command: 'x', requestTimeout: '30s', resourceLimits: { maxMessageSize: '1M', maxQueueSize: 2 } });
+    assert.deepEqual([d.requestTimeoutMs, d.maxMessageBytes, d.maxQueuedBytes], [30_000, 1024 * 1024, 2 * 1024 * 1024]);
+    assert.throws(() => parseConfig('{"mcpServers":{"s":{"command":"x","resourceLimits":{"maxQueueSize":"0M"}}}}', FILE), (e: Error) => /mcpServers\.s\.resourceLimits\.maxQueueSize: must be more than 0/.test(e.message));
   });
 
   it('uses portBase as the port, and port over portBase', () => {

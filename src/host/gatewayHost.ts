@@ -10,7 +10,7 @@ import { checkHealth, findHost } from '../shared/healthCheck';
 import { DEFAULT_PORT, ensureHomeDirs, homePaths, type HomePaths } from '../shared/homePaths';
 import { claimRegistry, removeRegistryIfOwned } from '../shared/registry';
 import { VERSION } from '../shared/version';
-import { watchFile } from './configWatcher';
+import { watchFile } from './watchFile';
 import { STARTER_CONFIG, ensureFile } from './homeFiles';
 import { ClientToken } from './clientToken';
 import { BearerToken } from './http/bearerToken';
@@ -180,9 +180,9 @@ export class GatewayHost {
     // Only the host that holds the registry touches secrets.json; a config that did not load says nothing about it.
     if (this.config) await this.secrets.persist(this.config.settings.persistSecrets);
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
-    this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined));
+    this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined), this.log);
     // The token's copy on disk is what clients without a host connection read: it must never be gone or empty.
-    this.tokenWatch = watchFile(this.paths.token, () => void this.clientToken.restore());
+    this.tokenWatch = watchFile(this.paths.token, () => void this.clientToken.restore(), this.log);
     await this.clientToken.restore();
     // Ready (for server actions) once orphans are gone and the config is applied; a failed cleanup must not keep servers from starting.
     void (async () => {

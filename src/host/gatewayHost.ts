@@ -21,6 +21,7 @@ import { HostLogger } from './logs/hostLogger';
 import { McpService } from './mcpService';
 import { RotatingFile } from './logs/rotatingFile';
 import { SecretStore } from './secretStore';
+import { runShutdown } from './shutdownSequence';
 import { ServerSet } from './serverSet';
 import { captureShellEnv } from './shellEnv';
 import { ProcessTracker } from './supervisor/processTracker';
@@ -28,6 +29,8 @@ import { bridgeCommand } from './sync/bridgeCommand';
 import { SyncService } from './sync/syncService';
 
 export const BIND_ADDRESS = '127.0.0.1';
+/** How long one shutdown step may take before the next one runs anyway (stopping servers gets their grace too). */
+export const STEP_TIMEOUT_MS = 10_000;
 
 export interface HostOptions {
   home: string;
@@ -256,29 +259,44 @@ export class GatewayHost {
     return this.reloading;
   }
 
-  /** Stops every server, closes the listener and removes host.json; idempotent. */
+  /**
+   * Stops accepting connections, stops every server, ends the sessions (kept on disk), flushes secrets, closes the
+   * remaining connections and removes host.json if this host holds it. Memoised; every step runs even when one
+   * before it fails or hangs, so it always ends with `closed` resolved (see shutdownSequence).
+   */
   shutdown(reason: string): Promise<void> {
-    this.stopping ??= (async () => {
-      this.log.info(`shutting down: ${reason}`);
-      this.emit({ type: 'host-stopping', at: new Date().toISOString() });
-      this.configWatch?.dispose();
-      this.tokenWatch?.dispose();
-      await this.sync.close();
-      await this.servers.close();
-      this.secrets.dispose();
-      await this.mcp.close();
+    this.stopping ??= this.close(reason);
+    return this.stopping;
+  }
+
+  private async close(reason: string): Promise<void> {
+    this.log.info(`shutting down: ${reason}`);
+    const grace = this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    let listenerClosed: Promise<void> = Promise.resolve();
+    try {
+      const failed = await runShutdown(
+        [
+          // First: no new connection may find a host that is going away (ensureHost then starts or finds the next one).
+          { name: 'stop accepting connections', timeoutMs: STEP_TIMEOUT_MS, run: () => void (listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()))) },
+          { name: 'announce', timeoutMs: STEP_TIMEOUT_MS, run: () => void this.emit({ type: 'host-stopping', at: new Date().toISOString() }) },
+          { name: 'stop watching files', timeoutMs: STEP_TIMEOUT_MS, run: () => [this.configWatch, this.tokenWatch].forEach((w) => w?.dispose()) },
+          { name: 'finish client sync', timeoutMs: STEP_TIMEOUT_MS, run: () => this.sync.close() },
+          // Each server gets its grace period, then SIGKILL; they stop in parallel.
+          { name: 'stop servers', timeoutMs: 2 * grace + STEP_TIMEOUT_MS, run: () => this.servers.close() },
+          { name: 'end sessions and save them', timeoutMs: STEP_TIMEOUT_MS, run: () => this.mcp.close() },
+          { name: 'save secrets', timeoutMs: STEP_TIMEOUT_MS, run: () => this.secrets.close() },
+          { name: 'close connections', timeoutMs: STEP_TIMEOUT_MS, run: () => (this.server.closeAllConnections(), listenerClosed) },
+          { name: 'release host.json', timeoutMs: STEP_TIMEOUT_MS, run: () => (this.claimed ? removeRegistryIfOwned(this.paths.registry, process.pid) : undefined) },
+        ],
+        this.log,
+      );
+      this.log.info(failed.length > 0 ? `host stopped (not cleanly: ${failed.join(', ')})` : 'host stopped');
+    } finally {
       for (const d of this.disposables.splice(0)) d.dispose();
-      await new Promise<void>((resolve) => {
-        this.server.close(() => resolve());
-        this.server.closeAllConnections();
-      });
-      if (this.claimed) await removeRegistryIfOwned(this.paths.registry, process.pid);
-      this.log.info('host stopped');
       this.log.close();
       this.onDidEmitEmitter.dispose();
       this.resolveClosed();
-    })();
-    return this.stopping;
+    }
   }
 
   /** Logs an error nobody else caught, with its stack: a bug to report, not a user mistake. */

@@ -3,6 +3,7 @@
  * Usage: node host.js [--foreground] [--config <file>]   (home from env SHARED_MCP_HOME, default ~/.shared-mcp)
  */
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { HOST_RUNNING_EXIT_CODE, toSharedMcpError } from '../shared/errors';
@@ -10,6 +11,13 @@ import { resolveHome } from '../shared/homePaths';
 import { GatewayHost } from './gatewayHost';
 
 const FORCE_EXIT_AFTER_MS = 1000;
+/** The exit code after an internal error (EX_SOFTWARE). */
+const INTERNAL_ERROR_EXIT_CODE = 70;
+
+/** 128 + the signal's number, as a shell reports a process ended by that signal (SIGTERM: 143). */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { foreground: { type: 'boolean', default: false }, config: { type: 'string' } }, strict: true });
@@ -25,7 +33,7 @@ async function main(): Promise<void> {
       if (host) void host.shutdown(`received ${signal}`);
     } else if (Date.now() - firstSignal.at > FORCE_EXIT_AFTER_MS) {
       host?.killServersNow();
-      process.exit(130);
+      process.exit(signalExitCode(signal));
     }
   };
   // Installed before start-up: a signal during it is honoured as soon as the host exists.
@@ -39,9 +47,10 @@ async function main(): Promise<void> {
     host?.logUnexpected('uncaught exception', err);
     setTimeout(() => {
       host?.killServersNow();
-      process.exit(70);
+      process.exit(INTERNAL_ERROR_EXIT_CODE);
     }, FORCE_EXIT_AFTER_MS * 10).unref();
-    void host?.shutdown('internal error').then(() => process.exit(70));
+    // shutdown() never rejects; without a host there is nothing to stop.
+    void (host?.shutdown('internal error') ?? Promise.resolve()).finally(() => process.exit(INTERNAL_ERROR_EXIT_CODE));
   });
   host = await GatewayHost.start({
     home: resolveHome(),
@@ -51,7 +60,8 @@ async function main(): Promise<void> {
   });
   if (firstSignal) void host.shutdown(`received ${firstSignal.signal}`);
   await host.closed;
-  process.exit(0);
+  // A shutdown asked for over the control API is a normal end; one caused by a signal says which.
+  process.exit(firstSignal ? signalExitCode(firstSignal.signal) : 0);
 }
 
 main().catch((err: unknown) => {

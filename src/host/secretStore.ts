@@ -97,8 +97,10 @@ export class SecretStore {
     if (loaded.length > 0) this.onDidChangeEmitter.fire(loaded.map(([n]) => n));
   }
 
-  dispose(): void {
+  /** Waits for the last write of the file (when persisting), then stops telling of changes; idempotent. */
+  async close(): Promise<void> {
     this.onDidChangeEmitter.dispose();
+    await this.writing;
   }
 
   /** The file's secrets; a missing file is none; a file that is not ours is moved aside (never overwritten, never lost). */

@@ -1,0 +1,69 @@
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ROOT, TestHome, alive, fixture } from '../../helpers/hostHarness';
+import { clientToken, connect } from '../../helpers/mcpClients';
+
+const HOST = path.join(ROOT, 'dist', 'host.js');
+
+/** The host's shutdown always ends: exit code, host.json, no process left (DESIGN.md: vite's memoised close). */
+describe('host shutdown (real host)', function () {
+  let t: TestHome;
+  beforeEach(async () => {
+    t = await TestHome.create({ echo: fixture('fixtureServer.js') });
+  });
+  afterEach(async () => t.dispose());
+
+  /** Runs dist/host.js itself (not through the CLI), so its own exit code is seen. */
+  async function startHost(): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+    const child = spawn(process.execPath, [HOST], { env: { ...t.env, SHARED_MCP_SHELL_ENV: '0' }, stdio: 'ignore', detached: true });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await t.waitForState('echo', 'running');
+    return { child, exited };
+  }
+
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+    it(`${signal} ends the host with exit code ${code} (128 + signal), host.json removed, no server left`, async () => {
+      const { child, exited } = await startHost();
+      const serverPid = (await t.server('echo')).pid as number;
+      child.kill(signal);
+      assert.equal(await exited, code);
+      await assert.rejects(fs.access(path.join(t.home, 'host.json')));
+      assert.equal(alive(serverPid), false);
+    });
+  }
+
+  it('a shutdown asked for over the control API ends the host with exit code 0', async () => {
+    const { exited } = await startHost();
+    assert.equal((await t.cli(['down', '--host'])).code, 0);
+    assert.equal(await exited, 0);
+  });
+
+  it('an initialize whose clientInfo is nested 6,000 deep wedges nothing: down --host stops the host, the next one saves sessions (attack 3)', async () => {
+    await t.cli(['up']);
+    await t.waitForState('echo', 'running');
+    // Written as text: JSON.stringify itself cannot go this deep.
+    const deep = `${'{"a":'.repeat(6000)}"x"${'}'.repeat(6000)}`;
+    const body = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"deep","version":"1","extra":${deep}}}}`;
+    const res = await fetch(`http://127.0.0.1:${t.port}/mcp/echo`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await clientToken(t)}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body,
+    });
+    await res.text();
+    const hostPid = (await t.registry())?.pid as number;
+    const down = await t.cli(['down', '--host'], 30_000);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(alive(hostPid), false, 'the host is gone');
+    assert.equal((await t.cli(['up'])).code, 0, 'a new host starts (no "shutting down")');
+    const { client, transport } = await connect(t, 'echo');
+    const sessions = path.join(t.home, 'state', 'sessions.json');
+    const deadline = Date.now() + 10_000;
+    while (!(await fs.readFile(sessions, 'utf8').catch(() => '')).includes((transport as { sessionId?: string }).sessionId as string)) {
+      if (Date.now() > deadline) throw new Error('state/sessions.json never got the new session');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await client.close();
+  });
+});

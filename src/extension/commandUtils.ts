@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ControlClient } from '../client/controlClient';
 import type { HostConnection } from '../client/hostConnection';
 import { SharedMcpError, toSharedMcpError } from '../shared/errors';
+import { inBackground } from './background';
 
 /** What commands need of the extension. */
 export interface CommandContext {
@@ -17,7 +18,7 @@ export function registerSafe(id: string, fn: (...args: never[]) => Promise<unkno
     try {
       return await fn(...args);
     } catch (err) {
-      void reportError(err);
+      inBackground(reportError(err), 'showing an error');
       return undefined;
     }
   });

@@ -10,6 +10,7 @@ import { HostConnection } from '../client/hostConnection';
 import { findNodeRuntime } from '../client/nodeRuntime';
 import { resolveHome } from '../shared/homePaths';
 import { registerCommands } from './commands';
+import { inBackground } from './background';
 import { reportError } from './commandUtils';
 import { LogChannels } from './logChannels';
 import { McpProvider } from './mcpProvider';
@@ -66,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): SharedMcpApi {
     ...registerSyncCommands({ home, connection, startHost, secrets, vscodeUserDir }),
     new SyncNotifier(connection, context.globalState, { home, connection, startHost }),
   );
-  void connection.connect(settings().get<boolean>('startHostOnActivation', true));
+  inBackground(connection.connect(settings().get<boolean>('startHostOnActivation', true)), 'connecting to the gateway host');
   return { connection, serversView, statusBar, mcpProvider, logs, secrets, activateMs: performance.now() - started };
 }
 

@@ -3,6 +3,7 @@ import type { HostConnection } from '../client/hostConnection';
 import type { SecretInfo } from '../shared/controlTypes';
 import { SharedMcpError } from '../shared/errors';
 import { SECRET_NAME_RULE, isSecretName } from '../shared/secretName';
+import { inBackground } from './background';
 import type { Secrets } from './secrets';
 import type { ServerNode } from './serversView';
 
@@ -24,7 +25,7 @@ export function registerSecretCommands(ctx: SecretCommandContext): vscode.Dispos
       try {
         return await fn(arg);
       } catch (err) {
-        void ctx.reportError(err);
+        inBackground(ctx.reportError(err), 'showing an error');
         return undefined;
       }
     };

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ControlClient } from '../client/controlClient';
 import type { HostConnection, HostSnapshot } from '../client/hostConnection';
 import { toSharedMcpError } from '../shared/errors';
+import { inBackground } from './background';
 import type { Secrets } from './secrets';
 
 /**
@@ -46,7 +47,7 @@ export class SecretSync implements vscode.Disposable {
     const wanted = (host.missingSecrets ?? []).filter((name) => !this.handled.has(name));
     if (wanted.length === 0) return;
     for (const name of wanted) this.handled.add(name);
-    void this.push(client, wanted);
+    inBackground(this.push(client, wanted), 'giving the gateway host its secrets');
   }
 
   private async push(client: ControlClient, names: string[]): Promise<void> {

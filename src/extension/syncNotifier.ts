@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { HostConnection } from '../client/hostConnection';
 import { userEntryConflicts } from '../shared/clients/describeSync';
 import type { CommandContext } from './commandUtils';
+import { inBackground } from './background';
 import { showResult } from './syncCommands';
 
 const SHOWN_KEY = 'sharedMcp.lastSyncWarning';
@@ -23,8 +24,8 @@ export class SyncNotifier implements vscode.Disposable {
       if (problems.length === 0) return;
       const key = JSON.stringify(problems.map((r) => [r.client, r.error ?? null, r.conflicts.map((c) => c.name)]));
       if (state.get<string>(SHOWN_KEY) === key) return;
-      void state.update(SHOWN_KEY, key);
-      void showResult('Synced', { paused: sync.paused, clients: problems }, ctx);
+      inBackground(state.update(SHOWN_KEY, key), 'remembering a sync notice');
+      inBackground(showResult('Synced', { paused: sync.paused, clients: problems }, ctx), 'showing a sync notice');
     });
   }
 

@@ -33,7 +33,7 @@ export class McpService {
 
   constructor(private readonly options: McpServiceOptions) {
     const { servers } = options;
-    this.aggregate = new AggregateEndpoint(() => servers.endpoints().map((e) => ({ name: e.name, state: e.supervisor.state, endpoint: e.endpoint })));
+    this.aggregate = new AggregateEndpoint(() => servers.endpoints().map((e) => ({ name: e.name, state: e.supervisor.state, endpoint: e.endpoint })), { log: options.log });
     this.store = new SessionStore(options.sessionsFile);
     this.sessions = new SessionManager({
       store: this.store,

@@ -1,5 +1,5 @@
 import { Emitter, type Disposable } from '../../shared/emitter';
-import { toSharedMcpError } from '../../shared/errors';
+import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
 import type { Backend, OversizedMessage } from '../backends/backend';
 import {
   RPC_INTERNAL_ERROR,
@@ -15,21 +15,19 @@ import {
 import type { ServerLog } from '../logs/serverLog';
 import type { ClientSession } from './clientSession';
 import { ListCache, type ToolSummary } from './listCache';
-import { isLogLevel, levelRank, mostVerbose } from './logLevels';
+import { SessionLogLevels, isLogLevel } from './logLevels';
 import type { BackendSource, McpEndpoint } from './mcpEndpoint';
+import { RequestTable, type Forwarded } from './requestTable';
 import { ServerRequestRouter } from './serverRequestRouter';
+import { SessionStatsTable, type SessionStats } from './sessionStats';
 import { SubscriptionTable } from './subscriptionTable';
+import { REAL_TIMERS, timeoutText, type Timers } from './timers';
 import { filterToolsResult, toolAllowed, type ToolFilterConfig } from './toolFilter';
 
-const HOST_REQUEST_TIMEOUT_MS = 30_000;
-
-interface InFlight {
-  session: ClientSession;
-  clientId: JsonRpcId;
-  method: string;
-  /** resources/subscribe or unsubscribe: the URI whose count this answer settles. */
-  uri?: string;
-}
+/** The host's own requests (lists, setLevel, resubscribes) wait at most this long, or the server's requestTimeout if shorter. */
+export const HOST_REQUEST_TIMEOUT_MS = 30_000;
+/** requestTimeout when the options give none (the config's default). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10 * 60_000;
 
 export interface MuxOptions {
   name: string;
@@ -41,51 +39,65 @@ export interface MuxOptions {
   passthroughInit: boolean;
   /** The server's tools changed (or were read for the first time). */
   onDidChangeTools?(): void;
+  /** How long a request may go unanswered (each progress starts the clock again); read per request, so a reload applies at once. */
+  requestTimeoutMs?(): number;
+  /** Deadlines: real timers, unless a test brings a clock of its own. */
+  timers?: Timers;
 }
 
 /**
  * One backend, many sessions: renumbers requests, routes answers, progress and cancellation back to their session,
- * ref-counts subscriptions, keeps log levels per session, answers ping, broadcasts list changes, and routes
- * server→client requests (DESIGN.md "The multiplexer").
+ * gives every request a deadline, ref-counts subscriptions, keeps log levels per session, answers ping, broadcasts
+ * list changes, and routes server→client requests (DESIGN.md "The multiplexer"). A message that cannot be handled
+ * or sent fails for its own caller only; nothing thrown here reaches a transport or a backend's read loop.
  */
 export class Multiplexer implements McpEndpoint {
   private readonly onDidEndSessionEmitter = new Emitter<ClientSession>();
   readonly onDidEndSession = this.onDidEndSessionEmitter.event;
   readonly sessions = new Set<ClientSession>();
-  private readonly inFlight = new Map<number, InFlight>();
-  /** Per session: client request id → backend id, for cancellation. */
-  private readonly bySession = new Map<ClientSession, Map<JsonRpcId, number>>();
-  private readonly progress = new Map<number, { session: ClientSession; token: string | number; clientId: JsonRpcId }>();
+  private readonly counters = new SessionStatsTable();
+  private readonly requests: RequestTable;
   private readonly subscriptions = new SubscriptionTable();
-  private readonly levels = new Map<ClientSession, string>();
-  private backendLevel: string | undefined;
+  private readonly levels = new SessionLogLevels<ClientSession>();
   private readonly serverRequests: ServerRequestRouter;
   readonly lists = new ListCache(() => this.options.onDidChangeTools?.());
   private backend: Backend | undefined;
-  private nextId = 1;
   private started = false;
   private readonly subscription: Disposable;
+  /** Aborts the host's own requests when the mux goes away. */
+  private readonly lifetime = new AbortController();
   private disposed = false;
 
   constructor(
     private readonly source: BackendSource,
     private readonly options: MuxOptions,
   ) {
-    this.serverRequests = new ServerRequestRouter(options.name, options.log, (m) => this.backend?.send(m));
+    this.requests = new RequestTable(this.counters, options.timers ?? REAL_TIMERS);
+    this.serverRequests = new ServerRequestRouter(options.name, options.log, {
+      toBackend: (m) => this.trySend(m, `the answer to ${String(m.id)}`),
+      toClient: (s, m, related) => this.deliver(s, m, related),
+      inFlight: (s) => this.counters.inFlight(s),
+      related: (s) => this.requests.newestOf(s),
+    });
     this.subscription = source.onDidChange((b) => this.setBackend(b));
     if (source.current) this.setBackend(source.current);
   }
 
   async open(session: ClientSession): Promise<InitializeResult> {
     const backend = await this.source.ready(session.record.init);
+    if (this.disposed) throw new SharedMcpError('SERVER_UNAVAILABLE', `server "${this.options.name}" was removed or reconfigured`);
     const r = backend.initializeResult as InitializeResult;
     const { tasks: _hidden, ...capabilities } = r.capabilities;
     const asked = session.record.init.protocolVersion;
     const result = this.options.passthroughInit ? { ...r, capabilities } : { ...r, capabilities, protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : r.protocolVersion };
     this.sessions.add(session);
-    this.bySession.set(session, new Map());
+    this.counters.open(session);
     this.source.sessionsChanged(this.sessions.size);
     return result;
+  }
+
+  stats(session: ClientSession): SessionStats | undefined {
+    return this.counters.get(session);
   }
 
   toolCount(): number | null {
@@ -100,12 +112,47 @@ export class Multiplexer implements McpEndpoint {
   }
 
   handle(session: ClientSession, msg: JsonRpcMessage): void {
-    session.stats.lastActivity = Date.now();
+    try {
+      this.handleClientMessage(session, msg);
+    } catch (err) {
+      this.unhandled(err, `a message from a client (${describe(msg)})`);
+      if (msg.method !== undefined && msg.id !== undefined && msg.id !== null) this.deliver(session, errorResponse(msg.id, RPC_INTERNAL_ERROR, `the host could not handle ${describe(msg)}`));
+    }
+  }
+
+  close(session: ClientSession): void {
+    if (!this.sessions.delete(session)) return;
+    for (const f of this.requests.ofSession(session)) {
+      this.requests.take(f.bid);
+      if (f.sent) this.cancelAtBackend(f.bid, 'the client session ended');
+    }
+    for (const uri of this.subscriptions.removeSession(session)) this.hostRequest('resources/unsubscribe', { uri });
+    if (this.levels.remove(session)) this.syncLogLevel();
+    this.serverRequests.dropSession(session);
+    this.counters.close(session);
+    this.source.sessionsChanged(this.sessions.size);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.lifetime.abort(new SharedMcpError('SERVER_UNAVAILABLE', `server "${this.options.name}" was removed or reconfigured`));
+    this.subscription.dispose();
+    this.failInFlight(this.requests.all(), 'was removed or reconfigured');
+    for (const s of [...this.sessions]) {
+      this.close(s);
+      this.onDidEndSessionEmitter.fire(s);
+    }
+    this.onDidEndSessionEmitter.dispose();
+  }
+
+  private handleClientMessage(session: ClientSession, msg: JsonRpcMessage): void {
     if (msg.method === undefined) return this.serverRequests.answer(session, msg);
     if (msg.id === undefined || msg.id === null) return this.onClientNotification(session, msg);
     const id = msg.id;
-    const reply = (result: Record<string, unknown>): void => session.deliver({ jsonrpc: '2.0', id, result });
-    const fail = (code: number, message: string): void => session.deliver(errorResponse(id, code, message));
+    const reply = (result: Record<string, unknown>): void => this.deliver(session, { jsonrpc: '2.0', id, result });
+    const fail = (code: number, message: string): void => this.deliver(session, errorResponse(id, code, message));
+    if (!this.sessions.has(session)) return fail(RPC_INVALID_REQUEST, `the session is not open on server "${this.options.name}"`);
     switch (msg.method) {
       case 'ping':
         return reply({});
@@ -132,54 +179,51 @@ export class Multiplexer implements McpEndpoint {
     }
   }
 
-  close(session: ClientSession): void {
-    if (!this.sessions.delete(session)) return;
-    const requests = this.bySession.get(session);
-    this.bySession.delete(session);
-    for (const bid of requests?.values() ?? []) {
-      this.dropInFlight(bid);
-      this.backend?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: bid, reason: 'the client session ended' } });
-    }
-    for (const uri of this.subscriptions.removeSession(session)) this.hostRequest('resources/unsubscribe', { uri });
-    if (this.levels.delete(session)) this.syncLogLevel();
-    this.serverRequests.dropSession(session);
-    this.source.sessionsChanged(this.sessions.size);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.subscription.dispose();
-    this.failInFlight('was removed or reconfigured');
-    for (const s of [...this.sessions]) {
-      this.close(s);
-      this.onDidEndSessionEmitter.fire(s);
-    }
-    this.onDidEndSessionEmitter.dispose();
-  }
-
-  /** Sends a client request to the backend under a fresh id; starts a lazy server first when needed. */
+  /** Takes a client request: sent under a fresh id now, or once a lazy or starting server is up. */
   private forward(session: ClientSession, msg: JsonRpcMessage, uri?: string): void {
-    const backend = this.backend;
-    if (!backend) {
-      this.source.ready().then(
-        () => (this.sessions.has(session) ? this.forward(session, msg, uri) : undefined),
-        (err: unknown) => session.deliver(errorResponse(msg.id as JsonRpcId, RPC_INTERNAL_ERROR, toSharedMcpError(err).message)),
-      );
-      return;
-    }
-    const bid = this.nextId++;
-    const entry: InFlight = { session, clientId: msg.id as JsonRpcId, method: msg.method as string, ...(uri !== undefined ? { uri } : {}) };
+    const token = msg.params?._meta?.progressToken;
+    const progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined;
+    const f = this.requests.add(session, msg.id as JsonRpcId, msg.method as string, { ...(uri !== undefined ? { uri } : {}), ...(progressToken !== undefined ? { progressToken } : {}) });
+    if (this.backend) return this.send(f, msg);
+    this.sendWhenReady(f, msg).catch((err: unknown) => this.unhandled(err, `${f.method} waiting for the server`));
+  }
+
+  private async sendWhenReady(f: Forwarded, msg: JsonRpcMessage): Promise<void> {
+    let error: SharedMcpError | undefined;
+    await this.source.ready().catch((err: unknown) => (error = toSharedMcpError(err)));
+    // Cancelled, or its session ended, while the server started: nobody waits for it.
+    if (this.requests.get(f.bid) !== f) return;
+    if (!error && !this.backend) error = new SharedMcpError('SERVER_UNAVAILABLE', `server "${this.options.name}" stopped before ${f.method} could be sent; try again`);
+    if (!error) return this.send(f, msg);
+    this.requests.take(f.bid);
+    this.deliver(f.session, errorResponse(f.clientId, error.jsonRpcCode, error.message, error.details));
+  }
+
+  /** Sends the request under its backend id (and progress token); a send that throws fails this request alone. */
+  private send(f: Forwarded, msg: JsonRpcMessage): void {
+    const backend = this.backend as Backend;
     let params = msg.params;
-    const token = params?._meta?.progressToken;
-    if (typeof token === 'string' || typeof token === 'number') {
-      params = { ...params, _meta: { ...params?._meta, progressToken: bid } };
-      this.progress.set(bid, { session, token, clientId: entry.clientId });
+    if (f.progressToken !== undefined) params = { ...params, _meta: { ...params?._meta, progressToken: f.bid } };
+    try {
+      backend.send(params === undefined ? { jsonrpc: '2.0', id: f.bid, method: f.method } : { jsonrpc: '2.0', id: f.bid, method: f.method, params });
+    } catch (err) {
+      this.requests.take(f.bid);
+      const e = toSharedMcpError(err);
+      this.options.log.line('host', `${f.method} was not sent: ${e.message}`);
+      return this.deliver(f.session, errorResponse(f.clientId, e.jsonRpcCode, `server "${this.options.name}" was not sent ${f.method}: ${e.message}`));
     }
-    this.inFlight.set(bid, entry);
-    this.bySession.get(session)?.set(entry.clientId, bid);
-    session.stats.inFlight++;
-    backend.send(params === undefined ? { jsonrpc: '2.0', id: bid, method: msg.method } : { jsonrpc: '2.0', id: bid, method: msg.method, params });
+    this.requests.markSent(f.bid, this.requestTimeoutMs(), (x) => this.expire(x));
+  }
+
+  /** No answer within the deadline: the caller gets an error that says so, the server a cancellation. */
+  private expire(f: Forwarded): void {
+    this.requests.take(f.bid);
+    const ms = f.timeoutMs ?? this.requestTimeoutMs();
+    this.cancelAtBackend(f.bid, `no answer within ${timeoutText(ms)} (requestTimeout)`);
+    if (f.method === 'resources/subscribe' && f.uri !== undefined) this.subscriptions.remove(f.uri, f.session);
+    this.options.log.line('host', `${f.method} got no answer within ${timeoutText(ms)} (requestTimeout): failed for its caller and cancelled`);
+    const e = new SharedMcpError('TIMEOUT', `server "${this.options.name}" did not answer ${f.method} within ${timeoutText(ms)} (requestTimeout); the request was cancelled`);
+    this.deliver(f.session, errorResponse(f.clientId, e.jsonRpcCode, e.message, { server: this.options.name, method: f.method, timeoutMs: ms }));
   }
 
   private onClientNotification(session: ClientSession, msg: JsonRpcMessage): void {
@@ -188,98 +232,103 @@ export class Multiplexer implements McpEndpoint {
         return;
       case 'notifications/roots/list_changed':
         // Only a session's own backend may hear of its roots; a shared one gets roots from the config.
-        if (this.options.passthroughInit) this.backend?.send(msg);
+        if (this.options.passthroughInit) this.trySend(msg, msg.method);
         return;
       case 'notifications/cancelled': {
-        const clientId = msg.params?.requestId as JsonRpcId | undefined;
-        const bid = clientId === undefined ? undefined : this.bySession.get(session)?.get(clientId);
-        if (bid === undefined) return;
-        this.dropInFlight(bid);
-        this.backend?.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...msg.params, requestId: bid } });
-        session.cancelled?.(clientId as JsonRpcId);
+        const clientId = msg.params?.requestId;
+        const f = typeof clientId === 'string' || typeof clientId === 'number' ? this.requests.find(session, clientId) : undefined;
+        if (!f) return;
+        this.requests.take(f.bid);
+        if (f.method === 'resources/subscribe' && f.uri !== undefined) this.subscriptions.remove(f.uri, f.session);
+        if (f.sent) this.trySend({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...msg.params, requestId: f.bid } }, 'a cancellation');
+        session.cancelled?.(f.clientId);
         return;
       }
       default:
-        this.backend?.send(msg);
+        this.trySend(msg, String(msg.method));
     }
   }
 
   private onSubscription(session: ClientSession, msg: JsonRpcMessage, uri: string): void {
     const id = msg.id as JsonRpcId;
     if (msg.method === 'resources/subscribe') {
-      if (this.subscriptions.has(uri, session) || !this.subscriptions.add(uri, session)) return session.deliver({ jsonrpc: '2.0', id, result: {} });
+      if (this.subscriptions.has(uri, session) || !this.subscriptions.add(uri, session)) return this.deliver(session, { jsonrpc: '2.0', id, result: {} });
     } else if (!this.subscriptions.has(uri, session) || !this.subscriptions.remove(uri, session)) {
-      return session.deliver({ jsonrpc: '2.0', id, result: {} });
+      return this.deliver(session, { jsonrpc: '2.0', id, result: {} });
     }
     this.forward(session, msg, uri);
   }
 
   private onBackendMessage(msg: JsonRpcMessage): void {
+    try {
+      this.dispatchBackendMessage(msg);
+    } catch (err) {
+      this.unhandled(err, `a message from the server (${describe(msg)})`);
+      if (msg.method !== undefined && msg.id !== undefined && msg.id !== null) this.trySend(errorResponse(msg.id, RPC_INTERNAL_ERROR, 'the host could not handle this request'), 'an error answer');
+    }
+  }
+
+  private dispatchBackendMessage(msg: JsonRpcMessage): void {
     if (msg.method === undefined) return this.onBackendResponse(msg);
     if (msg.id !== undefined && msg.id !== null) {
-      if (msg.method === 'roots/list' && !this.options.passthroughInit) return this.backend?.send({ jsonrpc: '2.0', id: msg.id, result: { roots: this.options.roots().map((uri) => ({ uri })) } });
-      return this.serverRequests.route(msg, this.sessions, (s) => this.bySession.get(s), this.options.passthroughInit);
+      if (msg.method === 'roots/list' && !this.options.passthroughInit) return void this.trySend({ jsonrpc: '2.0', id: msg.id, result: { roots: this.options.roots().map((uri) => ({ uri })) } }, 'the roots');
+      return this.serverRequests.route(msg, this.sessions, this.options.passthroughInit);
     }
     switch (msg.method) {
       case 'notifications/progress': {
-        const p = this.progress.get(msg.params?.progressToken as number);
-        if (p) p.session.deliver({ ...msg, params: { ...msg.params, progressToken: p.token } }, p.clientId);
-        return;
+        const f = this.requests.get(msg.params?.progressToken);
+        if (f?.progressToken === undefined) return;
+        this.requests.refresh(f.bid);
+        return this.deliver(f.session, { ...msg, params: { ...msg.params, progressToken: f.progressToken } }, f.clientId);
       }
       case 'notifications/message': {
         const level = String(msg.params?.level ?? 'info');
-        for (const s of this.sessions) if (levelRank(level) >= levelRank(this.threshold(s))) s.deliver(msg);
+        for (const s of this.sessions) if (this.levels.wants(s, level)) this.deliver(s, msg);
         return;
       }
       case 'notifications/resources/updated':
-        for (const s of this.subscriptions.subscribers(String(msg.params?.uri ?? ''))) s.deliver(msg);
+        for (const s of this.subscriptions.subscribers(String(msg.params?.uri ?? ''))) this.deliver(s, msg);
         return;
       case 'notifications/cancelled':
         return this.serverRequests.cancelled(msg);
       case 'notifications/tools/list_changed':
-        if (this.backend) void this.lists.refresh(this.backend, 'tools');
+        if (this.backend) this.refreshLists(this.backend, 'tools');
         break;
     }
-    for (const s of this.sessions) s.deliver(msg);
+    for (const s of this.sessions) this.deliver(s, msg);
   }
 
   private onBackendResponse(msg: JsonRpcMessage): void {
-    const bid = msg.id as number;
-    const entry = this.inFlight.get(bid);
-    if (!entry) return; // cancelled, or its session ended: a late answer nobody waits for
-    this.dropInFlight(bid);
-    entry.session.stats.callsServed++;
-    if (msg.error && entry.uri !== undefined && entry.method === 'resources/subscribe') this.subscriptions.remove(entry.uri, entry.session);
-    msg.id = entry.clientId;
-    if (entry.method === 'tools/list' && msg.result) msg.result = filterToolsResult(this.options.tools(), msg.result);
-    entry.session.deliver(msg);
+    const f = this.requests.get(msg.id);
+    if (!f) return; // cancelled, timed out, or its session ended: a late answer nobody waits for
+    this.requests.take(f.bid, true);
+    if (msg.error && f.uri !== undefined && f.method === 'resources/subscribe') this.subscriptions.remove(f.uri, f.session);
+    try {
+      const result = f.method === 'tools/list' && msg.result ? filterToolsResult(this.options.tools(), msg.result) : msg.result;
+      this.deliver(f.session, result === msg.result ? { ...msg, id: f.clientId } : { ...msg, id: f.clientId, result });
+    } catch (err) {
+      this.unhandled(err, `the answer to ${f.method}`);
+      this.deliver(f.session, errorResponse(f.clientId, RPC_INTERNAL_ERROR, `the server's answer to ${f.method} could not be passed on`));
+    }
   }
 
   private onOversized(m: OversizedMessage): void {
-    if (typeof m.id !== 'number') return;
-    const entry = this.inFlight.get(m.id);
-    if (!entry) return;
-    this.dropInFlight(m.id);
-    entry.session.deliver(errorResponse(entry.clientId, RPC_INTERNAL_ERROR, `the server's answer was ${m.bytes} bytes, over the host's cap (settings.maxMessageSize)`));
-  }
-
-  private dropInFlight(bid: number): void {
-    const entry = this.inFlight.get(bid);
-    if (!entry) return;
-    this.inFlight.delete(bid);
-    this.progress.delete(bid);
-    this.bySession.get(entry.session)?.delete(entry.clientId);
-    entry.session.stats.inFlight--;
+    const f = this.requests.get(m.id);
+    if (!f) return;
+    this.requests.take(f.bid);
+    this.deliver(f.session, errorResponse(f.clientId, RPC_INTERNAL_ERROR, `the server's answer was ${m.bytes} bytes, over the host's cap (settings.maxMessageSize)`));
   }
 
   private setBackend(backend: Backend | undefined): void {
     if (backend === this.backend) return;
+    const previous = this.backend;
     this.backend = backend;
-    if (!backend) {
-      this.failInFlight('stopped', '; it restarts by itself, try again');
+    // What the previous process had is lost with it; requests still waiting for a first backend stay.
+    if (previous) {
+      this.failInFlight(this.requests.all(true), 'stopped', '; it restarts by itself, try again');
       this.serverRequests.clear();
-      return;
     }
+    if (!backend) return;
     // A restart, not the first start: lists that changed meanwhile are announced (the first read announces nothing).
     const restarted = this.started;
     this.started = true;
@@ -289,37 +338,92 @@ export class Multiplexer implements McpEndpoint {
     );
     // The new process knows nothing of the old one's subscriptions and level.
     for (const uri of this.subscriptions.uris()) this.hostRequest('resources/subscribe', { uri });
-    this.backendLevel = undefined;
+    this.levels.backendReset();
     this.syncLogLevel();
-    void this.lists.refresh(backend).then((due) => {
-      if (!restarted || this.backend !== backend) return;
-      for (const method of due) for (const s of this.sessions) s.deliver({ jsonrpc: '2.0', method });
-    });
+    this.refreshLists(backend, undefined, restarted);
   }
 
-  /** The backend is gone or the server left: everything in flight fails now, with the same error for every caller. */
-  private failInFlight(what: string, hint = ''): void {
-    for (const [bid, entry] of [...this.inFlight.entries()]) {
-      this.dropInFlight(bid);
-      entry.session.deliver(errorResponse(entry.clientId, RPC_INTERNAL_ERROR, `server "${this.options.name}" ${what} while handling ${entry.method}${hint}`));
+  /** Re-reads the lists; after a restart, or for a list_changed, announces those that changed. */
+  private refreshLists(backend: Backend, only?: 'tools', announce = false): void {
+    this.lists
+      .refresh(backend, { timeoutMs: this.hostTimeoutMs(), signal: this.lifetime.signal }, only)
+      .then((due) => {
+        if (!announce || this.backend !== backend) return;
+        for (const method of due) for (const s of this.sessions) this.deliver(s, { jsonrpc: '2.0', method });
+      })
+      .catch((err: unknown) => this.unhandled(err, 'reading the lists'));
+  }
+
+  /** Everything in the list fails now, with the same error for every caller. */
+  private failInFlight(requests: Forwarded[], what: string, hint = ''): void {
+    for (const f of requests) {
+      this.requests.take(f.bid);
+      this.deliver(f.session, errorResponse(f.clientId, RPC_INTERNAL_ERROR, `server "${this.options.name}" ${what} while handling ${f.method}${hint}`));
     }
   }
 
-  /** A session that never set a level sees what it would see alone, unless another session turned the backend up. */
-  private threshold(session: ClientSession): string {
-    const own = this.levels.get(session);
-    if (own) return own;
-    return this.backendLevel !== undefined && levelRank(this.backendLevel) < levelRank('info') ? 'info' : 'debug';
-  }
-
   private syncLogLevel(): void {
-    const want = mostVerbose(this.levels.values());
-    if (want === undefined || want === this.backendLevel || !this.backend?.initializeResult?.capabilities.logging) return;
-    this.backendLevel = want;
-    this.hostRequest('logging/setLevel', { level: want });
+    const level = this.levels.due(this.backend?.initializeResult?.capabilities.logging !== undefined);
+    if (level) this.hostRequest('logging/setLevel', { level });
   }
 
   private hostRequest(method: string, params: Record<string, unknown>): void {
-    this.backend?.request(method, params, HOST_REQUEST_TIMEOUT_MS).catch((err: unknown) => this.options.log.line('host', `${method} failed: ${toSharedMcpError(err).message}`));
+    const backend = this.backend;
+    if (!backend) return;
+    const failed = (err: unknown): void => this.options.log.line('host', `${method} failed: ${toSharedMcpError(err).message}`);
+    try {
+      backend.request(method, params, this.hostTimeoutMs(), this.lifetime.signal).catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
+
+  private cancelAtBackend(bid: number, reason: string): void {
+    this.trySend({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: bid, reason } }, 'a cancellation');
+  }
+
+  /** Sends to the backend when there is one; a message that cannot go is logged. True when it went. */
+  private trySend(msg: JsonRpcMessage, what: string): boolean {
+    if (!this.backend) return false;
+    try {
+      this.backend.send(msg);
+      return true;
+    } catch (err) {
+      this.options.log.line('host', `${what} could not be sent to the server: ${toSharedMcpError(err).message}`);
+      return false;
+    }
+  }
+
+  /** Gives a message to a client; a transport that throws loses that one message, and a response becomes an error. */
+  private deliver(session: ClientSession, msg: JsonRpcMessage, relatedId?: JsonRpcId): void {
+    try {
+      session.deliver(msg, relatedId);
+    } catch (err) {
+      this.unhandled(err, `delivering ${describe(msg)} to a client`);
+      if (msg.method !== undefined || msg.id === undefined || msg.id === null || msg.error) return;
+      try {
+        session.deliver(errorResponse(msg.id, RPC_INTERNAL_ERROR, `the server's answer could not be passed on: ${toSharedMcpError(err).message}`), relatedId);
+      } catch {
+        // the transport cannot take even that: the client is gone
+      }
+    }
+  }
+
+  private unhandled(err: unknown, what: string): void {
+    this.options.log.line('host', `${what} could not be handled: ${toSharedMcpError(err).message}`);
+  }
+
+  private requestTimeoutMs(): number {
+    const ms = this.options.requestTimeoutMs?.() ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  private hostTimeoutMs(): number {
+    return Math.min(HOST_REQUEST_TIMEOUT_MS, this.requestTimeoutMs());
+  }
+}
+
+/** A message named for a log line: its method, or the id it answers; never its content. */
+function describe(msg: JsonRpcMessage): string {
+  return String(msg.method ?? `the answer to ${String(msg.id)}`).slice(0, 100);
 }

@@ -6,6 +6,7 @@ import { recoverId } from '../../../../src/host/backends/lineFramer';
 import type { ClientSession } from '../../../../src/host/mux/clientSession';
 import { mostVerbose } from '../../../../src/host/mux/logLevels';
 import { SessionStore, SESSION_RETENTION_MS } from '../../../../src/host/mux/sessionStore';
+import { unavailable } from '../../../../src/host/mux/supervisorSource';
 import { SubscriptionTable } from '../../../../src/host/mux/subscriptionTable';
 import { filterToolsResult, toolAllowed } from '../../../../src/host/mux/toolFilter';
 
@@ -67,5 +68,15 @@ describe('SessionStore', () => {
     await damaged.load();
     assert.equal(damaged.get('new'), undefined);
     await fs.rm(dir, { recursive: true });
+  });
+});
+
+describe('unavailable: the answer for a server that is not starting', () => {
+  it('names the server, its state and its last error, with them as data', () => {
+    const e = unavailable({ name: 'crashy', state: 'failed', lastError: 'exited with code 1' });
+    assert.equal(e.message, 'crashy failed: exited with code 1; see its log (shared-mcp logs crashy)');
+    assert.deepEqual(e.details, { server: 'crashy', state: 'failed', lastError: 'exited with code 1' });
+    assert.equal(unavailable({ name: 'r', state: 'needs-auth', lastError: 'token expired' }).code, 'NEEDS_AUTH');
+    assert.match(unavailable({ name: 's', state: 'stopped', lastError: null }).message, /^s stopped \(start it with `shared-mcp up s`\)$/);
   });
 });

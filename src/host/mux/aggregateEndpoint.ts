@@ -1,6 +1,6 @@
 import type { ToolSummary } from './listCache';
 import { Emitter } from '../../shared/emitter';
-import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { toSharedMcpError } from '../../shared/errors';
 import { VERSION } from '../../shared/version';
 import { IdAllocator } from '../backends/idAllocator';
 import {
@@ -14,12 +14,13 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from '../backends/jsonRpc';
-import { ChildSession, withTimeout } from './aggregateChild';
+import { withTimeout, type ChildSession } from './aggregateChild';
+import { ChildSet, type RequestContext } from './aggregateChildren';
 import { AggregateLists, LISTS, type Asked, type ListSource } from './aggregateLists';
 import type { ClientSession } from './clientSession';
 import type { McpEndpoint } from './mcpEndpoint';
 import { SessionStatsTable, type SessionStats } from './sessionStats';
-import { REAL_TIMERS, timeoutText, type Timers } from './timers';
+import { REAL_TIMERS, type Timers } from './timers';
 
 /** MCP's code for an unknown resource URI. */
 const RESOURCE_NOT_FOUND = -32002;
@@ -42,28 +43,11 @@ export interface AggregateOptions {
   timers?: Timers;
 }
 
-/** One client request to /mcp: the children's requests made for it end with it. */
-interface RequestContext {
-  readonly clientId: JsonRpcId;
-  cancelled: boolean;
-}
-
-interface Pending {
-  child: ChildSession;
-  ctx?: RequestContext;
-  /** Called with undefined when nobody waits for the answer any more (cancelled, skipped, the session ended). */
-  resolve(msg: JsonRpcMessage | undefined): void;
-}
-
 interface State {
   session: ClientSession;
-  /** Per server: the child session, and the endpoint it was opened on (a reloaded server has a new one). */
-  children: Map<string, { endpoint: McpEndpoint; child: Promise<ChildSession> }>;
-  /** The children's requests, by aggregate id. */
-  pending: Map<string, Pending>;
+  children: ChildSet;
   /** The client's requests being served, by client id. */
   requests: Map<JsonRpcId, RequestContext>;
-  level?: string;
   listChanged: Map<string, NodeJS.Timeout>;
 }
 
@@ -90,7 +74,15 @@ export class AggregateEndpoint implements McpEndpoint {
   }
 
   async open(session: ClientSession): Promise<InitializeResult> {
-    this.states.set(session, { session, children: new Map(), pending: new Map(), requests: new Map(), listChanged: new Map() });
+    const children = new ChildSet({
+      session,
+      endpointOf: (server) => this.endpointOf(server),
+      ids: this.ids,
+      timers: this.timers,
+      log: (m) => this.log(m),
+      onMessage: (child, msg, clientId) => this.fromChild(this.states.get(session), child, msg, clientId),
+    });
+    this.states.set(session, { session, children, requests: new Map(), listChanged: new Map() });
     this.counters.open(session);
     const asked = session.record.init.protocolVersion;
     return {
@@ -125,10 +117,7 @@ export class AggregateEndpoint implements McpEndpoint {
     this.counters.close(session);
     for (const t of state.listChanged.values()) clearTimeout(t);
     for (const ctx of state.requests.values()) ctx.cancelled = true;
-    // Closing the children cancels their requests at the servers; what waited on them ends here.
-    for (const p of [...state.pending.values()]) p.resolve(undefined);
-    state.pending.clear();
-    for (const { endpoint, child } of state.children.values()) void child.then((c) => this.closeChild(endpoint, c), () => undefined);
+    state.children.close();
   }
 
   /** A server came up or went away: every session hears that the lists changed. */
@@ -192,29 +181,29 @@ export class AggregateEndpoint implements McpEndpoint {
         const kind = method === 'tools/call' ? 'tools' : 'prompts';
         const target = await this.lists.resolveName(src, kind, String(p.name));
         if (!target) return errorResponse(0, RPC_INVALID_PARAMS, `${kind === 'tools' ? 'Tool' : 'Prompt'} ${String(p.name)} not found`);
-        return answer(await this.ask(state, target[0], method, { ...p, name: target[1] }, ctx));
+        return answer(await state.children.ask(target[0], method, { ...p, name: target[1] }, ctx));
       }
       case 'resources/read':
       case 'resources/subscribe':
       case 'resources/unsubscribe': {
         const server = await this.lists.serverOfUri(src, String(p.uri));
         if (!server) return errorResponse(0, RESOURCE_NOT_FOUND, `Resource ${String(p.uri)} not found`);
-        return answer(await this.ask(state, server, method, p, ctx));
+        return answer(await state.children.ask(server, method, p, ctx));
       }
       case 'completion/complete': {
         const ref = (typeof p.ref === 'object' && p.ref !== null ? p.ref : {}) as { type?: string; name?: string; uri?: string };
         if (ref.type === 'ref/prompt') {
           const target = await this.lists.resolveName(src, 'prompts', String(ref.name));
           if (!target) return errorResponse(0, RPC_INVALID_PARAMS, `Prompt ${String(ref.name)} not found`);
-          return answer(await this.ask(state, target[0], method, { ...p, ref: { ...ref, name: target[1] } }, ctx));
+          return answer(await state.children.ask(target[0], method, { ...p, ref: { ...ref, name: target[1] } }, ctx));
         }
         const server = await this.lists.serverOfUri(src, String(ref.uri));
         if (!server) return errorResponse(0, RESOURCE_NOT_FOUND, `Resource ${String(ref.uri)} not found`);
-        return answer(await this.ask(state, server, method, p, ctx));
+        return answer(await state.children.ask(server, method, p, ctx));
       }
       case 'logging/setLevel':
-        state.level = String(p.level);
-        await Promise.all([...state.children.keys()].map((s) => this.ask(state, s, method, p, ctx).catch(() => undefined)));
+        state.children.level = String(p.level);
+        await Promise.all(state.children.servers().map((s) => state.children.ask(s, method, p, ctx).catch(() => undefined)));
         return { jsonrpc: '2.0', result: {} };
       default:
         return errorResponse(0, RPC_METHOD_NOT_FOUND, `Method not found: ${method}`);
@@ -226,83 +215,23 @@ export class AggregateEndpoint implements McpEndpoint {
     return {
       servers: () => this.available().map((s) => s.name),
       open: async (server) => {
-        const child = await withTimeout(this.child(state, server), OPEN_WAIT_MS).catch((err: unknown) => (toSharedMcpError(err).code === 'TIMEOUT' ? ('skipped' as const) : undefined));
+        const child = await withTimeout(state.children.child(server), OPEN_WAIT_MS).catch((err: unknown) => (toSharedMcpError(err).code === 'TIMEOUT' ? ('skipped' as const) : undefined));
         return typeof child === 'object' ? child.capabilities : child;
       },
-      ask: (server, method, params, waitMs) => this.ask(state, server, method, params, ctx, waitMs).catch(() => undefined),
+      ask: (server, method, params, waitMs) => state.children.ask(server, method, params, ctx, waitMs).catch(() => undefined),
       get cancelled() {
         return ctx.cancelled;
       },
     };
   }
 
-  /**
-   * Sends a request to one server's mux as this session's child and waits for the answer: undefined when nobody
-   * waits any more (the client cancelled, the session ended); with waitMs, 'skipped' past it (and cancelled there).
-   */
-  private async ask(state: State, server: string, method: string, params: Record<string, unknown>, ctx?: RequestContext, waitMs?: number): Promise<Asked> {
-    const child = await this.child(state, server);
-    if (ctx?.cancelled || !this.states.has(state.session)) return undefined;
-    const id = this.ids.next();
-    let skipped = false;
-    const answer = await new Promise<JsonRpcMessage | undefined>((resolve) => {
-      const timer =
-        waitMs === undefined
-          ? undefined
-          : this.timers.start(waitMs, () => {
-              if (!state.pending.has(id)) return;
-              skipped = true;
-              this.log(`${server}: ${method} got no answer within ${timeoutText(waitMs)}: skipped in the aggregate's list, and cancelled at the server`);
-              this.cancelChild(state, id, `no answer within ${timeoutText(waitMs)} for the aggregate's list`);
-            });
-      state.pending.set(id, { child, ...(ctx ? { ctx } : {}), resolve: (m) => (timer?.cancel(), resolve(m)) });
-      this.toChild(child, { jsonrpc: '2.0', id, method, params });
-    });
-    return skipped && !ctx?.cancelled ? 'skipped' : answer;
-  }
-
-  /** Nobody waits for the child's answer any more: its server hears so (through its mux, under the id it saw). */
-  private cancelChild(state: State, id: string, reason: string): void {
-    const p = state.pending.get(id);
-    if (!p) return;
-    state.pending.delete(id);
-    this.toChild(p.child, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } });
-    p.resolve(undefined);
-  }
-
-  private child(state: State, server: string): Promise<ChildSession> {
-    // A request that outlived its session must not open (and so keep running) servers for nobody.
-    if (!this.states.has(state.session)) return Promise.reject(new SharedMcpError('SESSION_NOT_FOUND', 'the session ended'));
-    const endpoint = this.endpointOf(server);
-    if (!endpoint) return Promise.reject(new SharedMcpError('UNKNOWN_SERVER', `unknown server: ${server}`));
-    const known = state.children.get(server);
-    if (known?.endpoint === endpoint) return known.child;
-    const c = new ChildSession(state.session, server, endpoint, (ch, m, related) => this.fromChild(state, ch, m, related));
-    const child = endpoint.open(c).then((result) => {
-      c.capabilities = result.capabilities;
-      if (state.level && result.capabilities.logging) this.toChild(c, { jsonrpc: '2.0', id: this.ids.next(), method: 'logging/setLevel', params: { level: state.level } });
-      return c;
-    });
-    child.catch(() => state.children.get(server)?.child === child && state.children.delete(server));
-    state.children.set(server, { endpoint, child });
-    return child;
-  }
-
-  private fromChild(state: State, child: ChildSession, msg: JsonRpcMessage, related?: JsonRpcId): void {
-    try {
-      if (msg.method === undefined) {
-        const p = state.pending.get(String(msg.id));
-        state.pending.delete(String(msg.id));
-        return p?.resolve(msg);
-      }
-      const clientId = related !== undefined ? state.pending.get(String(related))?.ctx?.clientId : undefined;
-      if (msg.id !== undefined && msg.id !== null) return this.deliver(state, { ...msg, id: `${child.server}|${String(msg.id)}` }, clientId);
-      if (msg.method.endsWith('/list_changed')) return this.coalesce(state, msg.method);
-      if (msg.method === 'notifications/cancelled') return this.deliver(state, { ...msg, params: { ...msg.params, requestId: `${child.server}|${String(msg.params?.requestId)}` } });
-      this.deliver(state, msg, clientId);
-    } catch (err) {
-      this.unhandled(err, `a message from ${child.server}`);
-    }
+  /** A child's notification or request, renamed for the aggregate's client. */
+  private fromChild(state: State | undefined, child: ChildSession, msg: JsonRpcMessage, clientId?: JsonRpcId): void {
+    if (!state || msg.method === undefined) return;
+    if (msg.id !== undefined && msg.id !== null) return this.deliver(state, { ...msg, id: `${child.server}|${String(msg.id)}` }, clientId);
+    if (msg.method.endsWith('/list_changed')) return this.coalesce(state, msg.method);
+    if (msg.method === 'notifications/cancelled') return this.deliver(state, { ...msg, params: { ...msg.params, requestId: `${child.server}|${String(msg.params?.requestId)}` } });
+    this.deliver(state, msg, clientId);
   }
 
   private coalesce(state: State, method: string): void {
@@ -317,12 +246,7 @@ export class AggregateEndpoint implements McpEndpoint {
   /** A client's answer to a server's request (sampling, elicitation): back to that server's mux. */
   private answerServerRequest(state: State, msg: JsonRpcMessage): void {
     const [server, ...rest] = String(msg.id).split('|');
-    const known = state.children.get(server);
-    if (!known || rest.length === 0) return;
-    void known.child.then(
-      (c) => this.toChild(c, { ...msg, id: rest.join('|') }),
-      () => undefined,
-    );
+    if (rest.length > 0) state.children.sendTo(server, { ...msg, id: rest.join('|') });
   }
 
   private onNotification(state: State, msg: JsonRpcMessage): void {
@@ -331,24 +255,8 @@ export class AggregateEndpoint implements McpEndpoint {
     const ctx = typeof clientId === 'string' || typeof clientId === 'number' ? state.requests.get(clientId) : undefined;
     if (!ctx) return;
     ctx.cancelled = true;
-    for (const [id, p] of [...state.pending]) if (p.ctx === ctx) this.cancelChild(state, id, typeof msg.params?.reason === 'string' ? msg.params.reason : 'the client cancelled');
+    state.children.cancelFor(ctx, typeof msg.params?.reason === 'string' ? msg.params.reason : 'the client cancelled');
     state.session.cancelled?.(ctx.clientId);
-  }
-
-  private toChild(child: ChildSession, msg: JsonRpcMessage): void {
-    try {
-      child.endpoint.handle(child, msg);
-    } catch (err) {
-      this.unhandled(err, `a message to ${child.server}`);
-    }
-  }
-
-  private closeChild(endpoint: McpEndpoint, child: ChildSession): void {
-    try {
-      endpoint.close(child);
-    } catch (err) {
-      this.unhandled(err, `closing the session with ${child.server}`);
-    }
   }
 
   private deliver(state: State, msg: JsonRpcMessage, relatedId?: JsonRpcId): void {

@@ -1,5 +1,5 @@
 import { Emitter, type Disposable } from '../../shared/emitter';
-import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { SharedMcpError } from '../../shared/errors';
 import type { Backend, OversizedMessage } from '../backends/backend';
 import {
   RPC_INTERNAL_ERROR,
@@ -16,12 +16,14 @@ import type { ServerLog } from '../logs/serverLog';
 import type { ClientSession } from './clientSession';
 import { ListCache, type ToolSummary } from './listCache';
 import { SessionLogLevels, isLogLevel } from './logLevels';
+import { Forwarder } from './forwarder';
 import type { BackendSource, McpEndpoint } from './mcpEndpoint';
-import { RequestTable, type Forwarded } from './requestTable';
+import { MuxIo, describe } from './muxIo';
+import { RequestTable } from './requestTable';
 import { ServerRequestRouter } from './serverRequestRouter';
 import { SessionStatsTable, type SessionStats } from './sessionStats';
 import { SubscriptionTable } from './subscriptionTable';
-import { REAL_TIMERS, timeoutText, type Timers } from './timers';
+import { REAL_TIMERS, type Timers } from './timers';
 import { filterToolsResult, toolAllowed, type ToolFilterConfig } from './toolFilter';
 
 /** The host's own requests (lists, setLevel, resubscribes) wait at most this long, or the server's requestTimeout if shorter. */
@@ -61,11 +63,10 @@ export class Multiplexer implements McpEndpoint {
   private readonly levels = new SessionLogLevels<ClientSession>();
   private readonly serverRequests: ServerRequestRouter;
   readonly lists = new ListCache(() => this.options.onDidChangeTools?.());
-  private backend: Backend | undefined;
+  private readonly io: MuxIo;
+  private readonly forwarder: Forwarder;
   private started = false;
   private readonly subscription: Disposable;
-  /** Aborts the host's own requests when the mux goes away. */
-  private readonly lifetime = new AbortController();
   private disposed = false;
 
   constructor(
@@ -73,9 +74,16 @@ export class Multiplexer implements McpEndpoint {
     private readonly options: MuxOptions,
   ) {
     this.requests = new RequestTable(this.counters, options.timers ?? REAL_TIMERS);
+    this.io = new MuxIo(options.log, () => this.hostTimeoutMs());
+    this.forwarder = new Forwarder(this.requests, this.io, source, {
+      name: options.name,
+      log: options.log,
+      timeoutMs: () => this.requestTimeoutMs(),
+      onUnanswered: (f) => f.method === 'resources/subscribe' && f.uri !== undefined && this.subscriptions.remove(f.uri, f.session),
+    });
     this.serverRequests = new ServerRequestRouter(options.name, options.log, {
-      toBackend: (m) => this.trySend(m, `the answer to ${String(m.id)}`),
-      toClient: (s, m, related) => this.deliver(s, m, related),
+      toBackend: (m) => this.io.toBackend(m, `the answer to ${String(m.id)}`),
+      toClient: (s, m, related) => this.io.toClient(s, m, related),
       inFlight: (s) => this.counters.inFlight(s),
       related: (s) => this.requests.newestOf(s),
     });
@@ -115,8 +123,8 @@ export class Multiplexer implements McpEndpoint {
     try {
       this.handleClientMessage(session, msg);
     } catch (err) {
-      this.unhandled(err, `a message from a client (${describe(msg)})`);
-      if (msg.method !== undefined && msg.id !== undefined && msg.id !== null) this.deliver(session, errorResponse(msg.id, RPC_INTERNAL_ERROR, `the host could not handle ${describe(msg)}`));
+      this.io.unhandled(err, `a message from a client (${describe(msg)})`);
+      if (msg.method !== undefined && msg.id !== undefined && msg.id !== null) this.io.toClient(session, errorResponse(msg.id, RPC_INTERNAL_ERROR, `the host could not handle ${describe(msg)}`));
     }
   }
 
@@ -124,9 +132,9 @@ export class Multiplexer implements McpEndpoint {
     if (!this.sessions.delete(session)) return;
     for (const f of this.requests.ofSession(session)) {
       this.requests.take(f.bid);
-      if (f.sent) this.cancelAtBackend(f.bid, 'the client session ended');
+      if (f.sent) this.io.cancel(f.bid, 'the client session ended');
     }
-    for (const uri of this.subscriptions.removeSession(session)) this.hostRequest('resources/unsubscribe', { uri });
+    for (const uri of this.subscriptions.removeSession(session)) this.io.hostRequest('resources/unsubscribe', { uri });
     if (this.levels.remove(session)) this.syncLogLevel();
     this.serverRequests.dropSession(session);
     this.counters.close(session);
@@ -136,9 +144,9 @@ export class Multiplexer implements McpEndpoint {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.lifetime.abort(new SharedMcpError('SERVER_UNAVAILABLE', `server "${this.options.name}" was removed or reconfigured`));
+    this.io.abort(new SharedMcpError('SERVER_UNAVAILABLE', `server "${this.options.name}" was removed or reconfigured`));
     this.subscription.dispose();
-    this.failInFlight(this.requests.all(), 'was removed or reconfigured');
+    this.forwarder.failAll(this.requests.all(), 'was removed or reconfigured');
     for (const s of [...this.sessions]) {
       this.close(s);
       this.onDidEndSessionEmitter.fire(s);
@@ -150,8 +158,8 @@ export class Multiplexer implements McpEndpoint {
     if (msg.method === undefined) return this.serverRequests.answer(session, msg);
     if (msg.id === undefined || msg.id === null) return this.onClientNotification(session, msg);
     const id = msg.id;
-    const reply = (result: Record<string, unknown>): void => this.deliver(session, { jsonrpc: '2.0', id, result });
-    const fail = (code: number, message: string): void => this.deliver(session, errorResponse(id, code, message));
+    const reply = (result: Record<string, unknown>): void => this.io.toClient(session, { jsonrpc: '2.0', id, result });
+    const fail = (code: number, message: string): void => this.io.toClient(session, errorResponse(id, code, message));
     if (!this.sessions.has(session)) return fail(RPC_INVALID_REQUEST, `the session is not open on server "${this.options.name}"`);
     switch (msg.method) {
       case 'ping':
@@ -171,59 +179,12 @@ export class Multiplexer implements McpEndpoint {
       case 'tools/call': {
         const name = msg.params?.name;
         if (typeof name === 'string' && !toolAllowed(this.options.tools(), name)) return fail(RPC_INVALID_PARAMS, `Tool ${name} not found`);
-        return this.forward(session, msg);
+        return this.forwarder.forward(session, msg);
       }
       default:
         if (msg.method.startsWith('tasks/')) return fail(RPC_METHOD_NOT_FOUND, `Method not found: ${msg.method}`);
-        return this.forward(session, msg);
+        return this.forwarder.forward(session, msg);
     }
-  }
-
-  /** Takes a client request: sent under a fresh id now, or once a lazy or starting server is up. */
-  private forward(session: ClientSession, msg: JsonRpcMessage, uri?: string): void {
-    const token = msg.params?._meta?.progressToken;
-    const progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined;
-    const f = this.requests.add(session, msg.id as JsonRpcId, msg.method as string, { ...(uri !== undefined ? { uri } : {}), ...(progressToken !== undefined ? { progressToken } : {}) });
-    if (this.backend) return this.send(f, msg);
-    this.sendWhenReady(f, msg).catch((err: unknown) => this.unhandled(err, `${f.method} waiting for the server`));
-  }
-
-  private async sendWhenReady(f: Forwarded, msg: JsonRpcMessage): Promise<void> {
-    let error: SharedMcpError | undefined;
-    await this.source.ready().catch((err: unknown) => (error = toSharedMcpError(err)));
-    // Cancelled, or its session ended, while the server started: nobody waits for it.
-    if (this.requests.get(f.bid) !== f) return;
-    if (!error && !this.backend) error = new SharedMcpError('SERVER_UNAVAILABLE', `server "${this.options.name}" stopped before ${f.method} could be sent; try again`);
-    if (!error) return this.send(f, msg);
-    this.requests.take(f.bid);
-    this.deliver(f.session, errorResponse(f.clientId, error.jsonRpcCode, error.message, error.details));
-  }
-
-  /** Sends the request under its backend id (and progress token); a send that throws fails this request alone. */
-  private send(f: Forwarded, msg: JsonRpcMessage): void {
-    const backend = this.backend as Backend;
-    let params = msg.params;
-    if (f.progressToken !== undefined) params = { ...params, _meta: { ...params?._meta, progressToken: f.bid } };
-    try {
-      backend.send(params === undefined ? { jsonrpc: '2.0', id: f.bid, method: f.method } : { jsonrpc: '2.0', id: f.bid, method: f.method, params });
-    } catch (err) {
-      this.requests.take(f.bid);
-      const e = toSharedMcpError(err);
-      this.options.log.line('host', `${f.method} was not sent: ${e.message}`);
-      return this.deliver(f.session, errorResponse(f.clientId, e.jsonRpcCode, `server "${this.options.name}" was not sent ${f.method}: ${e.message}`));
-    }
-    this.requests.markSent(f.bid, this.requestTimeoutMs(), (x) => this.expire(x));
-  }
-
-  /** No answer within the deadline: the caller gets an error that says so, the server a cancellation. */
-  private expire(f: Forwarded): void {
-    this.requests.take(f.bid);
-    const ms = f.timeoutMs ?? this.requestTimeoutMs();
-    this.cancelAtBackend(f.bid, `no answer within ${timeoutText(ms)} (requestTimeout)`);
-    if (f.method === 'resources/subscribe' && f.uri !== undefined) this.subscriptions.remove(f.uri, f.session);
-    this.options.log.line('host', `${f.method} got no answer within ${timeoutText(ms)} (requestTimeout): failed for its caller and cancelled`);
-    const e = new SharedMcpError('TIMEOUT', `server "${this.options.name}" did not answer ${f.method} within ${timeoutText(ms)} (requestTimeout); the request was cancelled`);
-    this.deliver(f.session, errorResponse(f.clientId, e.jsonRpcCode, e.message, { server: this.options.name, method: f.method, timeoutMs: ms }));
   }
 
   private onClientNotification(session: ClientSession, msg: JsonRpcMessage): void {
@@ -232,7 +193,7 @@ export class Multiplexer implements McpEndpoint {
         return;
       case 'notifications/roots/list_changed':
         // Only a session's own backend may hear of its roots; a shared one gets roots from the config.
-        if (this.options.passthroughInit) this.trySend(msg, msg.method);
+        if (this.options.passthroughInit) this.io.toBackend(msg, msg.method);
         return;
       case 'notifications/cancelled': {
         const clientId = msg.params?.requestId;
@@ -240,38 +201,38 @@ export class Multiplexer implements McpEndpoint {
         if (!f) return;
         this.requests.take(f.bid);
         if (f.method === 'resources/subscribe' && f.uri !== undefined) this.subscriptions.remove(f.uri, f.session);
-        if (f.sent) this.trySend({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...msg.params, requestId: f.bid } }, 'a cancellation');
+        if (f.sent) this.io.toBackend({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { ...msg.params, requestId: f.bid } }, 'a cancellation');
         session.cancelled?.(f.clientId);
         return;
       }
       default:
-        this.trySend(msg, String(msg.method));
+        this.io.toBackend(msg, String(msg.method));
     }
   }
 
   private onSubscription(session: ClientSession, msg: JsonRpcMessage, uri: string): void {
     const id = msg.id as JsonRpcId;
     if (msg.method === 'resources/subscribe') {
-      if (this.subscriptions.has(uri, session) || !this.subscriptions.add(uri, session)) return this.deliver(session, { jsonrpc: '2.0', id, result: {} });
+      if (this.subscriptions.has(uri, session) || !this.subscriptions.add(uri, session)) return this.io.toClient(session, { jsonrpc: '2.0', id, result: {} });
     } else if (!this.subscriptions.has(uri, session) || !this.subscriptions.remove(uri, session)) {
-      return this.deliver(session, { jsonrpc: '2.0', id, result: {} });
+      return this.io.toClient(session, { jsonrpc: '2.0', id, result: {} });
     }
-    this.forward(session, msg, uri);
+    this.forwarder.forward(session, msg, uri);
   }
 
   private onBackendMessage(msg: JsonRpcMessage): void {
     try {
       this.dispatchBackendMessage(msg);
     } catch (err) {
-      this.unhandled(err, `a message from the server (${describe(msg)})`);
-      if (msg.method !== undefined && msg.id !== undefined && msg.id !== null) this.trySend(errorResponse(msg.id, RPC_INTERNAL_ERROR, 'the host could not handle this request'), 'an error answer');
+      this.io.unhandled(err, `a message from the server (${describe(msg)})`);
+      if (msg.method !== undefined && msg.id !== undefined && msg.id !== null) this.io.toBackend(errorResponse(msg.id, RPC_INTERNAL_ERROR, 'the host could not handle this request'), 'an error answer');
     }
   }
 
   private dispatchBackendMessage(msg: JsonRpcMessage): void {
     if (msg.method === undefined) return this.onBackendResponse(msg);
     if (msg.id !== undefined && msg.id !== null) {
-      if (msg.method === 'roots/list' && !this.options.passthroughInit) return void this.trySend({ jsonrpc: '2.0', id: msg.id, result: { roots: this.options.roots().map((uri) => ({ uri })) } }, 'the roots');
+      if (msg.method === 'roots/list' && !this.options.passthroughInit) return void this.io.toBackend({ jsonrpc: '2.0', id: msg.id, result: { roots: this.options.roots().map((uri) => ({ uri })) } }, 'the roots');
       return this.serverRequests.route(msg, this.sessions, this.options.passthroughInit);
     }
     switch (msg.method) {
@@ -279,23 +240,23 @@ export class Multiplexer implements McpEndpoint {
         const f = this.requests.get(msg.params?.progressToken);
         if (f?.progressToken === undefined) return;
         this.requests.refresh(f.bid);
-        return this.deliver(f.session, { ...msg, params: { ...msg.params, progressToken: f.progressToken } }, f.clientId);
+        return this.io.toClient(f.session, { ...msg, params: { ...msg.params, progressToken: f.progressToken } }, f.clientId);
       }
       case 'notifications/message': {
         const level = String(msg.params?.level ?? 'info');
-        for (const s of this.sessions) if (this.levels.wants(s, level)) this.deliver(s, msg);
+        for (const s of this.sessions) if (this.levels.wants(s, level)) this.io.toClient(s, msg);
         return;
       }
       case 'notifications/resources/updated':
-        for (const s of this.subscriptions.subscribers(String(msg.params?.uri ?? ''))) this.deliver(s, msg);
+        for (const s of this.subscriptions.subscribers(String(msg.params?.uri ?? ''))) this.io.toClient(s, msg);
         return;
       case 'notifications/cancelled':
         return this.serverRequests.cancelled(msg);
       case 'notifications/tools/list_changed':
-        if (this.backend) this.refreshLists(this.backend, 'tools');
+        if (this.io.backend) this.refreshLists(this.io.backend, 'tools');
         break;
     }
-    for (const s of this.sessions) this.deliver(s, msg);
+    for (const s of this.sessions) this.io.toClient(s, msg);
   }
 
   private onBackendResponse(msg: JsonRpcMessage): void {
@@ -305,10 +266,10 @@ export class Multiplexer implements McpEndpoint {
     if (msg.error && f.uri !== undefined && f.method === 'resources/subscribe') this.subscriptions.remove(f.uri, f.session);
     try {
       const result = f.method === 'tools/list' && msg.result ? filterToolsResult(this.options.tools(), msg.result) : msg.result;
-      this.deliver(f.session, result === msg.result ? { ...msg, id: f.clientId } : { ...msg, id: f.clientId, result });
+      this.io.toClient(f.session, result === msg.result ? { ...msg, id: f.clientId } : { ...msg, id: f.clientId, result });
     } catch (err) {
-      this.unhandled(err, `the answer to ${f.method}`);
-      this.deliver(f.session, errorResponse(f.clientId, RPC_INTERNAL_ERROR, `the server's answer to ${f.method} could not be passed on`));
+      this.io.unhandled(err, `the answer to ${f.method}`);
+      this.io.toClient(f.session, errorResponse(f.clientId, RPC_INTERNAL_ERROR, `the server's answer to ${f.method} could not be passed on`));
     }
   }
 
@@ -316,16 +277,16 @@ export class Multiplexer implements McpEndpoint {
     const f = this.requests.get(m.id);
     if (!f) return;
     this.requests.take(f.bid);
-    this.deliver(f.session, errorResponse(f.clientId, RPC_INTERNAL_ERROR, `the server's answer was ${m.bytes} bytes, over the host's cap (settings.maxMessageSize)`));
+    this.io.toClient(f.session, errorResponse(f.clientId, RPC_INTERNAL_ERROR, `the server's answer was ${m.bytes} bytes, over the host's cap (settings.maxMessageSize)`));
   }
 
   private setBackend(backend: Backend | undefined): void {
-    if (backend === this.backend) return;
-    const previous = this.backend;
-    this.backend = backend;
+    if (backend === this.io.backend) return;
+    const previous = this.io.backend;
+    this.io.backend = backend;
     // What the previous process had is lost with it; requests still waiting for a first backend stay.
     if (previous) {
-      this.failInFlight(this.requests.all(true), 'stopped', '; it restarts by itself, try again');
+      this.forwarder.failAll(this.requests.all(true), 'stopped', '; it restarts by itself, try again');
       this.serverRequests.clear();
     }
     if (!backend) return;
@@ -333,11 +294,11 @@ export class Multiplexer implements McpEndpoint {
     const restarted = this.started;
     this.started = true;
     backend.attach(
-      (m) => this.backend === backend && this.onBackendMessage(m),
-      (m) => this.backend === backend && this.onOversized(m),
+      (m) => this.io.backend === backend && this.onBackendMessage(m),
+      (m) => this.io.backend === backend && this.onOversized(m),
     );
     // The new process knows nothing of the old one's subscriptions and level.
-    for (const uri of this.subscriptions.uris()) this.hostRequest('resources/subscribe', { uri });
+    for (const uri of this.subscriptions.uris()) this.io.hostRequest('resources/subscribe', { uri });
     this.levels.backendReset();
     this.syncLogLevel();
     this.refreshLists(backend, undefined, restarted);
@@ -346,71 +307,17 @@ export class Multiplexer implements McpEndpoint {
   /** Re-reads the lists; after a restart, or for a list_changed, announces those that changed. */
   private refreshLists(backend: Backend, only?: 'tools', announce = false): void {
     this.lists
-      .refresh(backend, { timeoutMs: this.hostTimeoutMs(), signal: this.lifetime.signal }, only)
+      .refresh(backend, { timeoutMs: this.hostTimeoutMs(), signal: this.io.signal }, only)
       .then((due) => {
-        if (!announce || this.backend !== backend) return;
-        for (const method of due) for (const s of this.sessions) this.deliver(s, { jsonrpc: '2.0', method });
+        if (!announce || this.io.backend !== backend) return;
+        for (const method of due) for (const s of this.sessions) this.io.toClient(s, { jsonrpc: '2.0', method });
       })
-      .catch((err: unknown) => this.unhandled(err, 'reading the lists'));
-  }
-
-  /** Everything in the list fails now, with the same error for every caller. */
-  private failInFlight(requests: Forwarded[], what: string, hint = ''): void {
-    for (const f of requests) {
-      this.requests.take(f.bid);
-      this.deliver(f.session, errorResponse(f.clientId, RPC_INTERNAL_ERROR, `server "${this.options.name}" ${what} while handling ${f.method}${hint}`));
-    }
+      .catch((err: unknown) => this.io.unhandled(err, 'reading the lists'));
   }
 
   private syncLogLevel(): void {
-    const level = this.levels.due(this.backend?.initializeResult?.capabilities.logging !== undefined);
-    if (level) this.hostRequest('logging/setLevel', { level });
-  }
-
-  private hostRequest(method: string, params: Record<string, unknown>): void {
-    const backend = this.backend;
-    if (!backend) return;
-    const failed = (err: unknown): void => this.options.log.line('host', `${method} failed: ${toSharedMcpError(err).message}`);
-    try {
-      backend.request(method, params, this.hostTimeoutMs(), this.lifetime.signal).catch(failed);
-    } catch (err) {
-      failed(err);
-    }
-  }
-
-  private cancelAtBackend(bid: number, reason: string): void {
-    this.trySend({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: bid, reason } }, 'a cancellation');
-  }
-
-  /** Sends to the backend when there is one; a message that cannot go is logged. True when it went. */
-  private trySend(msg: JsonRpcMessage, what: string): boolean {
-    if (!this.backend) return false;
-    try {
-      this.backend.send(msg);
-      return true;
-    } catch (err) {
-      this.options.log.line('host', `${what} could not be sent to the server: ${toSharedMcpError(err).message}`);
-      return false;
-    }
-  }
-
-  /** Gives a message to a client; a transport that throws loses that one message, and a response becomes an error. */
-  private deliver(session: ClientSession, msg: JsonRpcMessage, relatedId?: JsonRpcId): void {
-    try {
-      session.deliver(msg, relatedId);
-    } catch (err) {
-      this.unhandled(err, `delivering ${describe(msg)} to a client`);
-      if (msg.method !== undefined || msg.id === undefined || msg.id === null || msg.error) return;
-      try {
-        session.deliver(errorResponse(msg.id, RPC_INTERNAL_ERROR, `the server's answer could not be passed on: ${toSharedMcpError(err).message}`), relatedId);
-      } catch {
-        // the transport cannot take even that: the client is gone
-      }
-    }
-  }
-
-  private unhandled(err: unknown, what: string): void {
-    this.options.log.line('host', `${what} could not be handled: ${toSharedMcpError(err).message}`);
+    const level = this.levels.due(this.io.backend?.initializeResult?.capabilities.logging !== undefined);
+    if (level) this.io.hostRequest('logging/setLevel', { level });
   }
 
   private requestTimeoutMs(): number {
@@ -421,9 +328,4 @@ export class Multiplexer implements McpEndpoint {
   private hostTimeoutMs(): number {
     return Math.min(HOST_REQUEST_TIMEOUT_MS, this.requestTimeoutMs());
   }
-}
-
-/** A message named for a log line: its method, or the id it answers; never its content. */
-function describe(msg: JsonRpcMessage): string {
-  return String(msg.method ?? `the answer to ${String(msg.id)}`).slice(0, 100);
 }

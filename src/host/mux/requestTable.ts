@@ -33,8 +33,9 @@ interface Entry extends Forwarded {
  * whichever way it ends (answer, error, cancel, timeout, session end, backend death), so no count can leak.
  */
 export class RequestTable {
-  // Looked up by session only on rare paths (a cancel, a session's end, a server→client request): a scan will do.
   private readonly byBid = new Map<number, Entry>();
+  /** Per session: its requests by backend id (in order), and by client id (the newest with that id; a cancel finds it). */
+  private readonly bySession = new Map<ClientSession, { byBid: Map<number, Entry>; byClientId: Map<JsonRpcId, Entry> }>();
   private readonly ids = new IdAllocator('backend');
 
   constructor(
@@ -45,6 +46,10 @@ export class RequestTable {
   add(session: ClientSession, clientId: JsonRpcId, method: string, extra: { uri?: string; progressToken?: string | number } = {}): Forwarded {
     const entry: Entry = { bid: this.ids.next(), session, clientId, method, ...extra, sent: false };
     this.byBid.set(entry.bid, entry);
+    let own = this.bySession.get(session);
+    if (!own) this.bySession.set(session, (own = { byBid: new Map(), byClientId: new Map() }));
+    own.byBid.set(entry.bid, entry);
+    own.byClientId.set(clientId, entry);
     this.stats.started(session);
     return entry;
   }
@@ -71,9 +76,7 @@ export class RequestTable {
 
   /** The session's newest request with this client id. */
   find(session: ClientSession, clientId: JsonRpcId): Forwarded | undefined {
-    return this.ofSession(session)
-      .filter((e) => e.clientId === clientId)
-      .pop();
+    return this.bySession.get(session)?.byClientId.get(clientId);
   }
 
   /** Ends the request: nobody waits for it any more; served: the backend answered it. */
@@ -82,13 +85,17 @@ export class RequestTable {
     if (!entry) return undefined;
     this.byBid.delete(bid);
     entry.deadline?.cancel();
+    const own = this.bySession.get(entry.session);
+    own?.byBid.delete(bid);
+    if (own?.byClientId.get(entry.clientId) === entry) own.byClientId.delete(entry.clientId);
+    if (own?.byBid.size === 0) this.bySession.delete(entry.session);
     this.stats.finished(entry.session, served);
     return entry;
   }
 
   /** The session's requests, oldest first. */
   ofSession(session: ClientSession): Forwarded[] {
-    return [...this.byBid.values()].filter((e) => e.session === session);
+    return [...(this.bySession.get(session)?.byBid.values() ?? [])];
   }
 
   /** The client id of the session's newest request (a server→client request most likely belongs to it). */

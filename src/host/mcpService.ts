@@ -33,8 +33,8 @@ export class McpService {
 
   constructor(private readonly options: McpServiceOptions) {
     const { servers } = options;
-    this.aggregate = new AggregateEndpoint(() => servers.endpoints().map((e) => ({ name: e.name, state: e.supervisor.state, endpoint: e.endpoint })));
-    this.store = new SessionStore(options.sessionsFile);
+    this.aggregate = new AggregateEndpoint(() => servers.endpoints().map((e) => ({ name: e.name, state: e.supervisor.state, endpoint: e.endpoint })), { log: options.log });
+    this.store = new SessionStore(options.sessionsFile, options.log);
     this.sessions = new SessionManager({
       store: this.store,
       endpoint: (name) => (name === '' ? this.aggregate : servers.endpoint(name)),

@@ -215,6 +215,7 @@ export class ServerSet {
       roots: () => supervisor.def.roots.map((r) => pathToFileURL(r).href),
       log,
       onDidChangeTools: () => this.onDidChangeToolsEmitter.fire(def.name),
+      requestTimeoutMs: () => supervisor.def.requestTimeoutMs,
     };
     const endpoint =
       def.sharing === 'per-session'

@@ -2,14 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
 import { RPC_INVALID_REQUEST, errorResponse, type InitializeParams, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
-import { newStats, type SessionRecord } from '../mux/clientSession';
+import type { SessionRecord } from '../mux/clientSession';
 import type { HostedSession, SessionManager } from '../mux/sessionManager';
 import { readMessages, startSse } from './mcpHttp';
 
 /** A legacy session lives exactly as long as its GET stream: everything for the client goes down that stream. */
 class LegacySession implements HostedSession {
   readonly transport = 'sse';
-  readonly stats = newStats();
 
   constructor(
     readonly record: SessionRecord,

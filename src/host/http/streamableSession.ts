@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { RPC_CONNECTION_CLOSED, errorResponse, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
-import { newStats, type SessionRecord } from '../mux/clientSession';
+import type { SessionRecord } from '../mux/clientSession';
 import type { HostedSession } from '../mux/sessionManager';
 import { startSse } from './mcpHttp';
 
@@ -69,7 +69,6 @@ export class PostStream {
 /** One Streamable HTTP session: open POST answers by request id, and the optional GET stream for everything else. */
 export class StreamableSession implements HostedSession {
   readonly transport = 'streamable-http';
-  readonly stats = newStats();
   private standalone: { res: ServerResponse; write: (msg: JsonRpcMessage) => void } | undefined;
   private readonly open = new Map<JsonRpcId, PostStream>();
   private terminated = false;
@@ -114,7 +113,6 @@ export class StreamableSession implements HostedSession {
     this.standalone = entry;
     res.on('close', () => {
       if (this.standalone === entry) this.standalone = undefined;
-      this.stats.lastActivity = Date.now();
     });
     return true;
   }

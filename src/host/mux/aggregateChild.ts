@@ -1,12 +1,11 @@
 import { SharedMcpError } from '../../shared/errors';
 import type { JsonRpcId, JsonRpcMessage } from '../backends/jsonRpc';
-import { newStats, type ClientSession, type SessionRecord } from './clientSession';
+import type { ClientSession, SessionRecord } from './clientSession';
 import type { McpEndpoint } from './mcpEndpoint';
 
 /** The aggregate's session with one server: a client of that server's mux on behalf of the aggregate's client. */
 export class ChildSession implements ClientSession {
   readonly record: SessionRecord;
-  readonly stats = newStats();
   capabilities: Record<string, unknown> = {};
 
   constructor(

@@ -13,25 +13,14 @@ export interface SessionRecord {
   lastActivity: number;
 }
 
-/** Counters the mux keeps on each session, for status and the idle reaper. */
-export interface SessionStats {
-  callsServed: number;
-  inFlight: number;
-  lastActivity: number;
-}
-
 /**
  * One MCP client session as the mux sees it, whatever carries it (Streamable HTTP, legacy SSE, the aggregate).
- * deliver() sends a message to the client; relatedId names the client request it belongs to (its stream).
+ * deliver() sends a message to the client; relatedId names the client request it belongs to (its stream). What the
+ * session has in flight is counted by the endpoint it is open on (McpEndpoint.stats), not by the transport.
  */
 export interface ClientSession {
   readonly record: SessionRecord;
-  readonly stats: SessionStats;
   deliver(msg: JsonRpcMessage, relatedId?: JsonRpcId): void;
   /** The client cancelled this request: no answer will come, so whatever waits for one can stop waiting. */
   cancelled?(clientId: JsonRpcId): void;
-}
-
-export function newStats(now = Date.now()): SessionStats {
-  return { callsServed: 0, inFlight: 0, lastActivity: now };
 }

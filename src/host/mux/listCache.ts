@@ -8,7 +8,12 @@ const LISTS = [
 ] as const;
 /** A server with more pages than this is listed only this far (enough to notice a change). */
 const MAX_PAGES = 50;
-const LIST_TIMEOUT_MS = 30_000;
+
+/** How long each page may take, and what ends the read early (the mux went away). */
+export interface ListDeadline {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
 
 export interface ToolSummary {
   name: string;
@@ -28,14 +33,15 @@ export class ListCache {
 
   /**
    * Re-reads the lists the backend has; resolves with the list_changed notifications due (a list that differs
-   * from the one seen before; nothing on the first read). Failures leave the old values.
+   * from the one seen before; nothing on the first read). Failures (a page past its deadline included: it is
+   * cancelled at the server) leave the old values.
    */
-  async refresh(backend: Backend, only?: 'tools' | 'prompts' | 'resources'): Promise<string[]> {
+  async refresh(backend: Backend, deadline: ListDeadline, only?: 'tools' | 'prompts' | 'resources'): Promise<string[]> {
     const caps = backend.initializeResult?.capabilities ?? {};
     const due: string[] = [];
     await Promise.all(
       LISTS.filter((l) => caps[l.capability] !== undefined && (only === undefined || only === l.key)).map(async (l) => {
-        const items = await listAll(backend, l.method, l.key).catch(() => undefined);
+        const items = await listAll(backend, l.method, l.key, deadline).catch(() => undefined);
         if (!items) return;
         if (l.key === 'tools') this.tools = items.map((t) => ({ name: String(t.name), ...(typeof t.description === 'string' ? { description: t.description } : {}) }));
         const fp = JSON.stringify(items);
@@ -49,13 +55,14 @@ export class ListCache {
   }
 }
 
-async function listAll(backend: Backend, method: string, key: string): Promise<Array<Record<string, unknown>>> {
+async function listAll(backend: Backend, method: string, key: string, deadline: ListDeadline): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await backend.request(method, cursor ? { cursor } : {}, LIST_TIMEOUT_MS);
+    const result = await backend.request(method, cursor ? { cursor } : {}, deadline.timeoutMs, deadline.signal);
     const got = result[key];
-    if (Array.isArray(got)) items.push(...(got as Array<Record<string, unknown>>));
+    // A server's list may hold anything: only objects are items.
+    if (Array.isArray(got)) for (const item of got as unknown[]) if (typeof item === 'object' && item !== null && !Array.isArray(item)) items.push(item as Record<string, unknown>);
     cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
     if (!cursor) break;
   }

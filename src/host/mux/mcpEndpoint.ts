@@ -3,6 +3,7 @@ import type { Event } from '../../shared/emitter';
 import type { Backend } from '../backends/backend';
 import type { InitializeParams, InitializeResult, JsonRpcMessage } from '../backends/jsonRpc';
 import type { ClientSession } from './clientSession';
+import type { SessionStats } from './sessionStats';
 
 /** What an MCP endpoint (/mcp/<server>, /mcp) offers the transports that carry sessions to it. */
 export interface McpEndpoint {
@@ -10,6 +11,8 @@ export interface McpEndpoint {
   open(session: ClientSession): Promise<InitializeResult>;
   /** A message from the client, after open: request, notification or response. */
   handle(session: ClientSession, msg: JsonRpcMessage): void;
+  /** The endpoint's counters for an open session (the endpoint is their only writer); undefined when not open here. */
+  stats(session: ClientSession): SessionStats | undefined;
   /** The session ended (closed by the client, reaped, or its transport is gone); cancels what it had in flight. */
   close(session: ClientSession): void;
   /** Sessions this endpoint ended by itself (the server was removed). */

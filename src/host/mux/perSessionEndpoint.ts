@@ -2,9 +2,11 @@ import type { ToolSummary } from './listCache';
 import { Emitter } from '../../shared/emitter';
 import type { Backend } from '../backends/backend';
 import type { InitializeParams, InitializeResult, JsonRpcMessage } from '../backends/jsonRpc';
+import { toSharedMcpError } from '../../shared/errors';
 import type { ClientSession } from './clientSession';
 import type { BackendSource, McpEndpoint } from './mcpEndpoint';
 import { Multiplexer, type MuxOptions } from './multiplexer';
+import type { SessionStats } from './sessionStats';
 
 export interface PerSessionOptions extends Omit<MuxOptions, 'passthroughInit'> {
   /** Starts a backend of the session's own, initialized with the client's own params. */
@@ -58,9 +60,7 @@ class OwnBackend implements BackendSource {
     if (!idleMs) return;
     this.idleTimer = setTimeout(() => {
       if (this.busy()) return this.touch();
-      const b = this.current;
-      if (b) this.gone(b);
-      if (b) void this.options.closeBackend(b);
+      this.stopCurrent();
     }, idleMs);
     this.idleTimer.unref();
   }
@@ -69,9 +69,14 @@ class OwnBackend implements BackendSource {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.abort.abort();
     this.abort = new AbortController();
+    this.stopCurrent();
+  }
+
+  private stopCurrent(): void {
     const b = this.current;
-    if (b) this.gone(b);
-    if (b) void this.options.closeBackend(b);
+    if (!b) return;
+    this.gone(b);
+    this.options.closeBackend(b).catch((err: unknown) => this.options.log.line('host', `a session's own process ${b.pid ?? ''} did not stop cleanly: ${toSharedMcpError(err).message}`));
   }
 
   private gone(b: Backend): void {
@@ -91,7 +96,7 @@ export class PerSessionEndpoint implements McpEndpoint {
   constructor(private readonly options: PerSessionOptions) {}
 
   async open(session: ClientSession): Promise<InitializeResult> {
-    const source = new OwnBackend(session.record.init, this.options, () => session.stats.inFlight > 0);
+    const source: OwnBackend = new OwnBackend(session.record.init, this.options, () => (mux.stats(session)?.inFlight ?? 0) > 0);
     const mux = new Multiplexer(source, { ...this.options, passthroughInit: true });
     try {
       const result = await mux.open(session);
@@ -117,6 +122,10 @@ export class PerSessionEndpoint implements McpEndpoint {
     this.muxes.delete(session);
     entry.mux.close(session);
     entry.mux.dispose();
+  }
+
+  stats(session: ClientSession): SessionStats | undefined {
+    return this.muxes.get(session)?.mux.stats(session);
   }
 
   /** The session's own process, for status. */

@@ -6,7 +6,11 @@ import type { ClientSession, SessionRecord } from './clientSession';
 import type { McpEndpoint } from './mcpEndpoint';
 import type { SessionStore } from './sessionStore';
 
-/** A session as its transport holds it: it can also be told to end (close its streams). */
+/**
+ * A session as its transport holds it: it can also be told to end (close its streams). The transport reports one
+ * fact of its own, whether the client holds a stream open; what the session has in flight is its endpoint's count,
+ * and when it was last active (record.lastActivity) is the manager's.
+ */
 export interface HostedSession extends ClientSession {
   readonly transport: 'streamable-http' | 'sse';
   /** Closes the transport's streams; the mux side is closed by the manager. */
@@ -95,7 +99,9 @@ export class SessionManager {
   /** A client message for an open session, to its endpoint. */
   handle(session: HostedSession, msg: JsonRpcMessage): void {
     const l = this.live.get(session.record.id);
-    if (l?.session === session) l.endpoint.handle(session, msg);
+    if (l?.session !== session) return;
+    session.record.lastActivity = Date.now();
+    l.endpoint.handle(session, msg);
   }
 
   /** Ends a session: the client closed it (forget = true), or it went idle (kept on disk to come back). */
@@ -134,7 +140,6 @@ export class SessionManager {
   /** Ends every session (they stay on disk for the next host) and writes the store; idempotent. */
   async close(): Promise<void> {
     clearInterval(this.reaper);
-    for (const { session } of this.live.values()) session.record.lastActivity = session.stats.lastActivity;
     for (const id of [...this.live.keys()]) this.end(id, false);
     for (const { subscription } of this.endpointSubscriptions.values()) subscription.dispose();
     this.endpointSubscriptions.clear();
@@ -147,7 +152,7 @@ export class SessionManager {
     if (!endpoint) return undefined;
     this.checkCap();
     const session = make(record);
-    session.stats.lastActivity = Date.now();
+    record.lastActivity = Date.now();
     this.opening++;
     await endpoint.open(session).finally(() => this.opening--);
     this.add(session, endpoint);
@@ -170,7 +175,6 @@ export class SessionManager {
           const l = this.live.get(s.record.id);
           if (l?.endpoint !== endpoint) return;
           this.live.delete(s.record.id);
-          l.session.record.lastActivity = l.session.stats.lastActivity;
           l.session.terminate();
           this.onDidChangeSessionsEmitter.fire(s.record.endpoint);
         }),
@@ -184,12 +188,16 @@ export class SessionManager {
     return endpoint;
   }
 
-  /** Sessions idle for the timeout with nothing in flight and no open stream let go of their server (they can come back). */
+  /**
+   * Sessions idle for the timeout let go of their server (they can come back). A session with a request in flight
+   * or a stream open is active now, so its idle time counts from when that ended.
+   */
   private reap(): void {
-    const cutoff = Date.now() - this.options.idleTimeoutMs();
-    for (const [id, { session }] of this.live) {
-      if (session.stats.inFlight > 0 || session.hasOpenStream() || session.stats.lastActivity > cutoff) continue;
-      session.record.lastActivity = session.stats.lastActivity;
+    const now = Date.now();
+    const cutoff = now - this.options.idleTimeoutMs();
+    for (const [id, { session, endpoint }] of this.live) {
+      if ((endpoint.stats(session)?.inFlight ?? 0) > 0 || session.hasOpenStream()) session.record.lastActivity = now;
+      if (session.record.lastActivity > cutoff) continue;
       this.options.store.put(session.record);
       this.options.log(`session ${id.slice(0, 8)} of ${session.record.init.clientInfo?.name ?? 'a client'} idle: released`);
       this.end(id, false);

@@ -5,7 +5,8 @@ import type { HostedSession } from './sessionManager';
 
 /** A session as `status` shows it; never the whole id (it lets anyone with the bearer token act as that client). */
 export function sessionStatus(session: HostedSession, endpoint: McpEndpoint | undefined): SessionStatus {
-  const { record, stats } = session;
+  const { record } = session;
+  const stats = endpoint?.stats(session);
   const info = record.init.clientInfo;
   return {
     id: record.id.slice(0, 8),
@@ -13,9 +14,9 @@ export function sessionStatus(session: HostedSession, endpoint: McpEndpoint | un
     protocolVersion: record.protocolVersion,
     transport: session.transport,
     since: new Date(record.createdAt).toISOString(),
-    lastActivityAt: new Date(stats.lastActivity).toISOString(),
-    callsServed: stats.callsServed,
-    inFlight: stats.inFlight,
+    lastActivityAt: new Date(record.lastActivity).toISOString(),
+    callsServed: stats?.callsServed ?? 0,
+    inFlight: stats?.inFlight ?? 0,
     ...(endpoint instanceof PerSessionEndpoint ? { pid: endpoint.pidOf(session) } : {}),
   };
 }

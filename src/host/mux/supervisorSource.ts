@@ -3,12 +3,17 @@ import type { Backend } from '../backends/backend';
 import type { ServerSupervisor } from '../supervisor/serverSupervisor';
 import type { BackendSource } from './mcpEndpoint';
 
-/** The longest first restart delay (restartPolicy backs off to this), added to the start timeout when waiting. */
-const MAX_RESTART_WAIT_MS = 30_000;
-/** States a request waits through; any other state answers with an error at once. */
-const WAITABLE = new Set(['starting', 'crashed', 'idle', 'stopping']);
+/**
+ * States in which a start is under way, so a request waits for it: starting, idle (the request starts it), and
+ * stopping (a restart passes through it; a plain stop ends in stopped, which answers at once). Every other state
+ * (crashed, failed, needs-secret, needs-auth, stopped, disabled) answers at once: nothing would come of waiting that
+ * the client should not hear now.
+ */
+const WAITABLE = new Set(['starting', 'idle', 'stopping']);
+/** Beyond startupTimeout (the supervisor fails a start that takes longer): a stop's grace, before a restart's start. */
+const READY_MARGIN_MS = 10_000;
 
-/** A shared server's backend, from its supervisor: a lazy or idle server starts on the first request; a crashed one is waited for. */
+/** A shared server's backend, from its supervisor: a lazy or idle server starts on the first request; a start in progress is waited for. */
 export class SupervisorSource implements BackendSource {
   constructor(private readonly supervisor: ServerSupervisor) {}
 
@@ -24,15 +29,16 @@ export class SupervisorSource implements BackendSource {
     const s = this.supervisor;
     if (s.activeBackend) return Promise.resolve(s.activeBackend);
     if (!WAITABLE.has(s.state)) return Promise.reject(unavailable(s));
+    // Its failure shows as a state change, which ends the wait below with the reason.
     if (s.state === 'idle') s.start(false).catch(() => undefined);
-    const waitMs = s.def.startupTimeoutMs + MAX_RESTART_WAIT_MS;
+    const waitMs = s.def.startupTimeoutMs + READY_MARGIN_MS;
     return new Promise<Backend>((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
         onBackend.dispose();
         onState.dispose();
       };
-      const timer = setTimeout(() => (done(), reject(new SharedMcpError('TIMEOUT', `server "${s.name}" did not become ready within ${Math.round(waitMs / 1000)}s`))), waitMs);
+      const timer = setTimeout(() => (done(), reject(new SharedMcpError('TIMEOUT', `${s.name} did not become ready within ${Math.round(waitMs / 1000)}s; see its log (shared-mcp logs ${s.name})`))), waitMs);
       const onBackend = s.onDidChangeBackend((b) => {
         if (b) (done(), resolve(b));
       });
@@ -47,9 +53,23 @@ export class SupervisorSource implements BackendSource {
   }
 }
 
-function unavailable(s: ServerSupervisor): SharedMcpError {
+/** "crashy failed: exited with code 1; see its log", with {server, state, lastError} for the error's data. */
+export function unavailable(s: Pick<ServerSupervisor, 'name' | 'state' | 'lastError'>): SharedMcpError {
+  const details = { server: s.name, state: s.state, lastError: s.lastError };
   const why = s.lastError ? `: ${s.lastError}` : '';
-  // needs-secret: the reason already says how to set what is missing.
-  const hint = s.state === 'disabled' ? ' (enable it in the config)' : s.state === 'needs-auth' ? ' (sign in first)' : s.state === 'needs-secret' ? '' : ` (start it with \`shared-mcp up ${s.name}\`)`;
-  return new SharedMcpError('SERVER_UNAVAILABLE', `server "${s.name}" is ${s.state}${why}${hint}`);
+  switch (s.state) {
+    case 'disabled':
+      return new SharedMcpError('SERVER_UNAVAILABLE', `${s.name} disabled (enable it in the config)`, details);
+    case 'stopped':
+      return new SharedMcpError('SERVER_UNAVAILABLE', `${s.name} stopped${why} (start it with \`shared-mcp up ${s.name}\`)`, details);
+    case 'needs-auth':
+      return new SharedMcpError('NEEDS_AUTH', `${s.name} needs-auth${why} (sign in first)`, details);
+    case 'needs-secret':
+      // The reason already says how to set what is missing.
+      return new SharedMcpError('SERVER_UNAVAILABLE', `${s.name} needs-secret${why}`, details);
+    case 'crashed':
+      return new SharedMcpError('SERVER_UNAVAILABLE', `${s.name} crashed${why}; it restarts by itself, see its log (shared-mcp logs ${s.name})`, details);
+    default:
+      return new SharedMcpError('SERVER_UNAVAILABLE', `${s.name} ${s.state}${why}; see its log (shared-mcp logs ${s.name})`, details);
+  }
 }

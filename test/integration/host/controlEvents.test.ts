@@ -3,16 +3,7 @@ import { ControlClient } from '../../../src/client/controlClient';
 import type { HostEvent } from '../../../src/shared/controlTypes';
 import { TestHome, fixture } from '../../helpers/hostHarness';
 import { connect } from '../../helpers/mcpClients';
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../../helpers/until';
 
 describe('control API: live events and tool lists for the extension (real host)', function () {
   this.timeout(60_000);

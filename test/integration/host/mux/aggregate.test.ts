@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { TestHome, fixture } from '../../../helpers/hostHarness';
 import { connect, textOf } from '../../../helpers/mcpClients';
+import { until } from '../../../helpers/until';
 
 describe('the aggregate endpoint /mcp', function () {
   let t: TestHome;
@@ -62,9 +65,14 @@ describe('the aggregate endpoint /mcp', function () {
     const got = await client.getPrompt({ name: 'proto__greet' });
     assert.match(JSON.stringify(got.messages), /hello from greet/);
     let changes = 0;
+    const logs: string[] = [];
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => void changes++);
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => void logs.push(String(n.params.data)));
     await client.callTool({ name: 'proto__changed' });
-    await new Promise((r) => setTimeout(r, 500));
+    await until('the list_changed', () => changes > 0);
+    // A second notification for the burst would travel the same stream before this marker, sent after the first arrived.
+    await client.callTool({ name: 'proto__log', arguments: { text: 'marker' } });
+    await until('the marker', () => logs.includes('marker'));
     assert.equal(changes, 1);
     const st = await t.status();
     assert.equal(st.aggregate?.sessions.find((s) => s.client?.name === 'agg2')?.client?.version, '1.2.3');
@@ -86,8 +94,12 @@ describe('the aggregate endpoint when servers come and go', function () {
     await t.waitFor((s) => s.servers.every((x) => x.state === 'running'), 30_000, 'servers running');
     const { client } = await connect(t, '', { name: 'agg' });
     clients.push(client);
+    const { client: direct } = await connect(t, 'other', { name: 'counter' });
+    clients.push(direct);
     const waiting = client.callTool({ name: 'other__wait', arguments: { ms: 60_000 } });
-    await new Promise((r) => setTimeout(r, 300));
+    // The fixture counts the calls it received, this poll included.
+    let polls = 0;
+    await until('the call to reach the server', async () => (JSON.parse(textOf(await direct.callTool({ name: 'seen' }))) as Record<string, number>)['tools/call'] > ++polls);
     await t.writeConfig({ a: fixture('protocolServer.js') });
     await assert.rejects(waiting, /removed or reconfigured/);
     assert.equal(textOf(await client.callTool({ name: 'a__echo', arguments: { text: 'still here' } })), 'still here');
@@ -108,5 +120,44 @@ describe('the aggregate endpoint when servers come and go', function () {
     } while (cursor);
     assert.ok(names.includes('a__echo'));
     assert.ok(!names.some((n) => n.startsWith('looping')));
+  });
+});
+
+describe('the aggregate endpoint with a server that stops answering', function () {
+  let t: TestHome | undefined;
+  const clients: Client[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close().catch(() => undefined)));
+    await t?.dispose();
+    t = undefined;
+  });
+
+  it('settles every page, skipping the silent server, cancels its stuck request, and frees the session (regression: page 2 hung, inFlight stayed 1)', async () => {
+    // The host's own list of `silent` takes its two pages; the aggregate's walk gets page 1 and then silence.
+    t = await TestHome.create({ good: fixture('fixtureServer.js'), silent: fixture('silentServer.js', { env: { SILENT_AFTER_LISTS: '3' } }) });
+    await t.cli(['up']);
+    await t.waitFor((s) => s.servers.every((x) => x.state === 'running' && x.tools !== null), 30_000, 'both servers running and listed');
+    const { client } = await connect(t, '', { name: 'agg-silent' });
+    clients.push(client);
+    const names: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : {}, { timeout: 30_000 });
+      names.push(...page.tools.map((x) => x.name));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    assert.equal(cursor, undefined, 'the walk ends');
+    assert.ok(names.includes('good__echo') && names.includes('silent__echo'), names.join(', '));
+    const session = (await t.status()).aggregate?.sessions.find((s) => s.client?.name === 'agg-silent');
+    assert.equal(session?.inFlight, 0, 'nothing left in flight');
+    const { client: direct } = await connect(t, 'silent', { name: 'inspector' });
+    clients.push(direct);
+    const report = JSON.parse(textOf(await direct.callTool({ name: 'report' }))) as { dropped: unknown[]; cancelled: unknown[] };
+    assert.equal(report.dropped.length, 1, JSON.stringify(report));
+    assert.ok(report.cancelled.includes(report.dropped[0]), `the stuck request was cancelled under the id the server saw: ${JSON.stringify(report)}`);
+    const log = await fs.readFile(path.join(t.home, 'logs', 'host.log'), 'utf8');
+    assert.match(log, /silent.*tools\/list.*skipped/);
   });
 });

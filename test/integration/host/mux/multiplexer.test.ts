@@ -5,6 +5,7 @@ import { McpError, LoggingMessageNotificationSchema, ResourceUpdatedNotification
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { TestHome, fixture } from '../../../helpers/hostHarness';
 import { clientToken, connect, textOf } from '../../../helpers/mcpClients';
+import { until } from '../../../helpers/until';
 
 const PROTO = 'protocolServer.js';
 
@@ -37,6 +38,8 @@ describe('multiplexer: many SDK clients share one backend process', function () 
     clients.push(client);
     return client;
   };
+  /** Waits until status shows the session of this client (names are unique per test) with a request in flight. */
+  const inFlight = (name: string, server = 'proto'): Promise<unknown> => t.waitFor((st) => st.servers.some((x) => x.name === server && x.sessions.some((s) => s.client?.name === name && s.inFlight > 0)), 15_000, `${name} to have a request in flight`);
 
   it('gives 8 concurrent clients with colliding request ids each their own answers, and initializes the backend once', async () => {
     const cs = await Promise.all(Array.from({ length: 8 }, (_, i) => open(`c${i}`)));
@@ -83,37 +86,49 @@ describe('multiplexer: many SDK clients share one backend process', function () 
   });
 
   it("cancels only the cancelling client's call", async () => {
-    const [a, b] = await Promise.all([open('a'), open('b')]);
+    const [a, b] = await Promise.all([open('cancel-a'), open('cancel-b')]);
     const before = (JSON.parse(await call(a, 'cancelled')) as unknown[]).length;
     const abort = new AbortController();
     const aCall = a.callTool({ name: 'wait', arguments: { ms: 60_000 } }, undefined, { signal: abort.signal });
     const bCall = b.callTool({ name: 'wait', arguments: { ms: 400 } });
-    await new Promise((r) => setTimeout(r, 100));
+    await inFlight('cancel-a');
     abort.abort('changed my mind');
     await assert.rejects(aCall);
     assert.equal(textOf(await bCall), 'waited');
-    const cancelled = JSON.parse(await call(a, 'cancelled')) as unknown[];
+    const cancelled = await until('the cancellation at the backend', async () => {
+      const got = JSON.parse(await call(a, 'cancelled')) as unknown[];
+      return got.length > before && got;
+    });
     assert.equal(cancelled.length - before, 1, 'the backend got exactly one cancellation');
     assert.equal(typeof cancelled[cancelled.length - 1], 'number', 'under the host id, not the client id');
   });
 
   it('ref-counts subscriptions and sends updates only to subscribers', async () => {
-    const [a, b, c] = await Promise.all([open('a'), open('b'), open('c')]);
+    const [a, b, c] = await Promise.all([open('sub-a'), open('sub-b'), open('sub-c')]);
     const updates: Record<string, number> = { a: 0, b: 0, c: 0 };
-    for (const [k, cl] of Object.entries({ a, b, c })) cl.setNotificationHandler(ResourceUpdatedNotificationSchema, async () => void updates[k]++);
+    const markers: Record<string, string[]> = { a: [], b: [], c: [] };
+    for (const [k, cl] of Object.entries({ a, b, c })) {
+      cl.setNotificationHandler(ResourceUpdatedNotificationSchema, async () => void updates[k]++);
+      cl.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => void markers[k].push(String(n.params.data)));
+    }
+    // Every session hears a log message; one sent after an update travels each session's stream behind it.
+    const marker = async (text: string): Promise<void> => {
+      await call(c, 'log', { level: 'error', text });
+      await until(`the marker ${text} at every session`, () => Object.values(markers).every((m) => m.includes(text)));
+    };
     const subs = async (): Promise<{ subscriptions: string[]; subscribeCalls: number; unsubscribeCalls: number }> => JSON.parse(await call(c, 'subs'));
     const base = await subs();
     await a.subscribeResource({ uri: 'fixture://x' });
     await b.subscribeResource({ uri: 'fixture://x' });
     assert.equal((await subs()).subscribeCalls - base.subscribeCalls, 1);
     await call(c, 'touch', { uri: 'fixture://x' });
-    await new Promise((r) => setTimeout(r, 200));
+    await marker('after the first touch');
     assert.deepEqual(updates, { a: 1, b: 1, c: 0 });
     await a.unsubscribeResource({ uri: 'fixture://x' });
     let s = await subs();
     assert.deepEqual([s.subscriptions, s.unsubscribeCalls - base.unsubscribeCalls], [['fixture://x'], 0]);
     await call(c, 'touch', { uri: 'fixture://x' });
-    await new Promise((r) => setTimeout(r, 200));
+    await marker('after the second touch');
     assert.deepEqual(updates, { a: 1, b: 2, c: 0 });
     await b.unsubscribeResource({ uri: 'fixture://x' });
     s = await subs();
@@ -130,19 +145,20 @@ describe('multiplexer: many SDK clients share one backend process', function () 
     assert.equal(await call(a, 'level'), 'debug', 'the backend runs at the most verbose level asked for');
     await call(a, 'log', { level: 'info', text: 'info line' });
     await call(a, 'log', { level: 'error', text: 'error line' });
-    await new Promise((r) => setTimeout(r, 200));
+    // Each session's messages come in order: once the error line is there, the info line had its chance.
+    await until('the error line at both', () => logs.a.includes('error line') && logs.b.includes('error line'));
     assert.deepEqual(logs.a, ['info line', 'error line']);
     assert.deepEqual(logs.b, ['error line']);
   });
 
   it('routes sampling and elicitation to the caller, and refuses sampling when two clients could be asked', async () => {
-    const a = await open('a', { samplingAnswer: 'from a', elicitName: 'alice' });
-    const b = await open('b', { samplingAnswer: 'from b' });
+    const a = await open('samp-a', { samplingAnswer: 'from a', elicitName: 'alice' });
+    const b = await open('samp-b', { samplingAnswer: 'from b' });
     assert.match(await call(a, 'sample', { prompt: 'hi' }), /from a/);
     assert.match(await call(b, 'sample', { prompt: 'hi' }), /from b/);
     assert.match(await call(a, 'elicit'), /alice/);
     const bWaits = b.callTool({ name: 'wait', arguments: { ms: 1500 } });
-    await new Promise((r) => setTimeout(r, 100));
+    await inFlight('samp-b');
     await assert.rejects(a.callTool({ name: 'sample', arguments: { prompt: 'which?' } }), (err: Error) => /cannot be routed.*per-session/.test(err.message));
     await bWaits;
   });
@@ -189,14 +205,16 @@ describe('multiplexer: many SDK clients share one backend process', function () 
   });
 
   it('fails in-flight calls at once when the backend dies, restarts it, and every session keeps working', async () => {
-    const [a, b] = await Promise.all([open('a'), open('b')]);
+    const [a, b] = await Promise.all([open('death-a'), open('death-b')]);
     const pid = Number(await call(b, 'pid'));
-    const inFlight = a.callTool({ name: 'wait', arguments: { ms: 60_000 } });
-    await new Promise((r) => setTimeout(r, 100));
+    const waiting = a.callTool({ name: 'wait', arguments: { ms: 60_000 } });
+    await inFlight('death-a');
     const t0 = Date.now();
     process.kill(pid, 'SIGKILL');
-    await assert.rejects(inFlight, /stopped while handling tools\/call/);
+    await assert.rejects(waiting, /stopped while handling tools\/call/);
     assert.ok(Date.now() - t0 < 5000, 'failed at once, not after a timeout');
+    // Until its restart it is crashed, and a request then is answered at once with that (serverStates.test.ts).
+    await t.waitFor((st) => st.servers.some((x) => x.name === 'proto' && x.state === 'running' && x.pid !== pid), 30_000, 'proto to run again');
     assert.equal(await call(a, 'echo', { text: 'after' }), 'after');
     assert.equal(await call(b, 'echo', { text: 'after b' }), 'after b');
     assert.notEqual(Number(await call(b, 'pid')), pid);
@@ -218,8 +236,7 @@ describe('multiplexer: many SDK clients share one backend process', function () 
     await fs.writeFile(extraTools, 'brand-new-tool\n');
     await a.callTool({ name: 'crash' }).catch(() => undefined);
     await t.waitFor((st) => st.servers.some((x) => x.name === 'lists' && x.state === 'running' && x.restarts > 0), 30_000, 'lists to restart');
-    const deadline = Date.now() + 10_000;
-    while (changes === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await until('the list_changed', () => changes > 0, 10_000);
     assert.equal(changes, 1);
     assert.equal((await a.listTools()).tools.length, before + 1);
   });

@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { TestHome, fixture } from '../../../helpers/hostHarness';
 import { clientToken, connect, textOf } from '../../../helpers/mcpClients';
+import { until } from '../../../helpers/until';
 
 const INIT = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } };
 
@@ -141,7 +144,7 @@ describe('sessions that end while work is open', function () {
     await t.cli(['up']);
     const s = await post(t, '/mcp/proto', INIT);
     const open = post(t, '/mcp/proto', { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'wait', arguments: { ms: 60_000 } } }, { 'mcp-session-id': s.session as string });
-    await new Promise((r) => setTimeout(r, 300));
+    await t.waitFor((st) => st.servers[0].sessions.some((x) => x.inFlight === 1), 15_000, 'the call in flight');
     await fetch(`http://127.0.0.1:${t.port}/mcp/proto`, { method: 'DELETE', headers: { authorization: `Bearer ${await clientToken(t)}`, 'mcp-session-id': s.session as string } });
     const answer = await open;
     assert.equal(answer.status, 200);
@@ -153,6 +156,7 @@ describe('sessions that end while work is open', function () {
   it('does not keep a session (or its process) for an initialize the client gave up on (regression)', async () => {
     t = await TestHome.create({ slow: fixture('protocolServer.js', { sharing: 'per-session', env: { PROTOCOL_INIT_DELAY_MS: '1500' } }) });
     await t.cli(['up']);
+    const host = t.processes();
     const abort = new AbortController();
     const attempt = fetch(`http://127.0.0.1:${t.port}/mcp/slow`, {
       method: 'POST',
@@ -160,9 +164,11 @@ describe('sessions that end while work is open', function () {
       headers: { authorization: `Bearer ${await clientToken(t)}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify(INIT),
     });
-    setTimeout(() => abort.abort(), 300);
+    // Given up while the session's own process is starting (it takes 1.5 s to answer initialize).
+    const own = await until('the session’s process to start', () => t?.processes().find((pid) => !host.includes(pid)));
+    abort.abort();
     await assert.rejects(attempt);
-    await new Promise((r) => setTimeout(r, 2500));
+    await until('the session’s process to be stopped', () => !t?.processes().includes(own), 15_000);
     const st = await t.server('slow');
     assert.deepEqual(st.sessions, []);
   });
@@ -172,7 +178,7 @@ describe('sessions that end while work is open', function () {
     await t.cli(['up']);
     await t.waitFor((st) => st.servers.every((x) => x.state === 'running'), 30_000, 'servers running');
     const s = await post(t, '/mcp/echo', INIT);
-    await new Promise((r) => setTimeout(r, 300)); // the session is on disk by now
+    await until('the session on disk', async () => (await fs.readFile(path.join(t?.home as string, 'state', 'sessions.json'), 'utf8').catch(() => '')).includes(s.session as string));
     const reg = await t.registry();
     process.kill(reg?.pid as number, 'SIGKILL');
     const up = t.cli(['up']);
@@ -203,7 +209,7 @@ describe('a cancelled request over Streamable HTTP', function () {
     const s = await post(t, '/mcp/proto', INIT);
     const headers = { 'mcp-session-id': s.session as string };
     const open = post(t, '/mcp/proto', { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'wait', arguments: { ms: 60_000 } } }, headers);
-    await new Promise((r) => setTimeout(r, 300));
+    await t.waitFor((st) => st.servers[0].sessions.some((x) => x.inFlight === 1), 15_000, 'the call in flight');
     const cancel = await post(t, '/mcp/proto', { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9, reason: 'no longer needed' } }, headers);
     assert.equal(cancel.status, 202);
     const answer = await open;

@@ -6,6 +6,7 @@ import { recoverId } from '../../../../src/host/backends/lineFramer';
 import type { ClientSession } from '../../../../src/host/mux/clientSession';
 import { mostVerbose } from '../../../../src/host/mux/logLevels';
 import { SessionStore, SESSION_RETENTION_MS } from '../../../../src/host/mux/sessionStore';
+import { unavailable } from '../../../../src/host/mux/supervisorSource';
 import { SubscriptionTable } from '../../../../src/host/mux/subscriptionTable';
 import { filterToolsResult, toolAllowed } from '../../../../src/host/mux/toolFilter';
 
@@ -67,5 +68,60 @@ describe('SessionStore', () => {
     await damaged.load();
     assert.equal(damaged.get('new'), undefined);
     await fs.rm(dir, { recursive: true });
+  });
+});
+
+describe('SessionStore writes', () => {
+  const init = { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } };
+  const record = (id: string, extra: Record<string, unknown> = {}) => ({ id, endpoint: 'e', protocolVersion: '2025-11-25', init: { ...init, ...extra }, createdAt: 1, lastActivity: Date.now() });
+
+  it('logs and leaves out a record that cannot be serialized, and later writes still land (regression: sessions.json was never written again)', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'store-'));
+    const file = path.join(dir, 'sessions.json');
+    const lines: string[] = [];
+    const s = new SessionStore(file, (m) => void lines.push(m));
+    // 6,000 levels deep: JSON.stringify throws RangeError on it.
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 6000; i++) deep = { d: deep };
+    s.put(record('hostile-session-id', { clientInfo: deep }));
+    await s.flush();
+    s.put(record('later'));
+    await s.flush();
+    const again = new SessionStore(file);
+    await again.load();
+    assert.ok(again.get('later'), 'the later write landed');
+    assert.equal(again.get('hostile-session-id'), undefined);
+    assert.equal(lines.filter((l) => /session hostile- left out, it cannot be saved/.test(l)).length, 1, lines.join('\n'));
+    assert.ok(!lines.some((l) => l.includes('hostile-session-id')), 'never the whole session id (a credential)');
+    await fs.rm(dir, { recursive: true });
+  });
+
+  it('logs a write that fails, once while it keeps failing, and writes again once it can', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'store-'));
+    const file = path.join(dir, 'missing-dir', 'sessions.json');
+    const lines: string[] = [];
+    const s = new SessionStore(file, (m) => void lines.push(m));
+    s.put(record('a'));
+    await s.flush();
+    s.put(record('b'));
+    await s.flush();
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0], /could not write .*sessions\.json: .*ENOENT/);
+    await fs.mkdir(path.dirname(file));
+    await s.flush();
+    const again = new SessionStore(file);
+    await again.load();
+    assert.ok(again.get('a') && again.get('b'));
+    await fs.rm(dir, { recursive: true });
+  });
+});
+
+describe('unavailable: the answer for a server that is not starting', () => {
+  it('names the server, its state and its last error, with them as data', () => {
+    const e = unavailable({ name: 'crashy', state: 'failed', lastError: 'exited with code 1' });
+    assert.equal(e.message, 'crashy failed: exited with code 1; see its log (shared-mcp logs crashy)');
+    assert.deepEqual(e.details, { server: 'crashy', state: 'failed', lastError: 'exited with code 1' });
+    assert.equal(unavailable({ name: 'r', state: 'needs-auth', lastError: 'token expired' }).code, 'NEEDS_AUTH');
+    assert.match(unavailable({ name: 's', state: 'stopped', lastError: null }).message, /^s stopped \(start it with `shared-mcp up s`\)$/);
   });
 });

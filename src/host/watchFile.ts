@@ -82,10 +82,11 @@ function signature(file: string): string {
   }
 }
 
+/** Which folder this is: a new folder may get the old one's inode number, never its birth time too. */
 function folderId(dir: string): string {
   try {
     const s = fs.statSync(dir);
-    return `${s.dev}:${s.ino}`;
+    return `${s.dev}:${s.ino}:${s.birthtimeMs}`;
   } catch {
     return 'missing';
   }

@@ -1,5 +1,5 @@
 import { SharedMcpError, hostStopping, toSharedMcpError } from '../../shared/errors';
-import { systemClock, type Clock, type ClockTimer } from '../../shared/clock';
+import { systemClock, type Clock } from '../../shared/clock';
 import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerState } from '../../shared/controlTypes';
@@ -10,7 +10,8 @@ import { StdioBackend } from '../backends/stdioBackend';
 import { inPlacePlan, restartNeeded } from './definitionChange';
 import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from './processTable';
 import { IdleTimer } from './idleTimer';
-import { CRASH_WINDOW_MS, RestartPolicy } from './restartPolicy';
+import { CRASH_WINDOW_MS } from './restartPolicy';
+import { RestartSchedule } from './restartSchedule';
 import { secretAction } from './secretAction';
 import { missingSecrets, missingSecretsMessage, secretRefs } from './serverEnv';
 import { StopGate } from './stopGate';
@@ -39,15 +40,13 @@ export class ServerSupervisor {
   private launching: Promise<void> | undefined;
   private readonly gate = new StopGate();
   private abortLaunch: AbortController | undefined;
-  private restartTimer: ClockTimer | undefined;
   private readonly clock: Clock;
   private readonly idle: IdleTimer;
-  private policy: RestartPolicy;
+  private readonly schedule: RestartSchedule;
   private startedAt: number | undefined;
   private disposed = false;
   /** A remote refused its credentials while its start was completing (before it became the backend). */
   private refusedWhileStarting: { gen: number; reason: string } | undefined;
-  restarts = 0;
   serverInfo: ServerInfo | null = null;
 
   constructor(
@@ -62,7 +61,7 @@ export class ServerSupervisor {
     this.status = new SupervisorState(definition.name, this.restingState(), deps.redact);
     this.onDidChangeState = this.status.onDidChange;
     if (this.current === 'needs-secret') this.status.setError(missingSecretsMessage(this.missingSecrets()));
-    this.policy = new RestartPolicy(definition.restartDelayMs, definition.maxRestarts);
+    this.schedule = new RestartSchedule(definition, this.clock);
   }
 
   get name(): string {
@@ -88,6 +87,10 @@ export class ServerSupervisor {
   get activeBackend(): Backend | undefined {
     return this.backend;
   }
+  /** Restarts after crashes since the host started or the last manual start. */
+  get restarts(): number {
+    return this.schedule.restarts;
+  }
   get startTime(): number | undefined {
     return this.current === 'running' ? this.startedAt : undefined;
   }
@@ -109,8 +112,7 @@ export class ServerSupervisor {
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;
     if (manual) {
-      this.policy.reset();
-      this.restarts = 0;
+      this.schedule.reset();
       this.setError(null);
     }
     this.clearTimers();
@@ -162,7 +164,7 @@ export class ServerSupervisor {
     const wasUp = ['running', 'starting', 'crashed'].includes(this.current);
     const stops = await this.stopCounted();
     this.definition = def;
-    this.policy = new RestartPolicy(def.restartDelayMs, def.maxRestarts);
+    this.schedule.replace(def);
     this.rest();
     if (wasUp || def.autoStart === true) this.startUnlessStoppedSince(stops, false).catch((err: unknown) => this.note('the restart with the new config', err));
   }
@@ -172,7 +174,7 @@ export class ServerSupervisor {
     const plan = inPlacePlan(before, def, this.current);
     if (plan.fields.length === 0) return;
     this.deps.log.line('host', `config changed (${plan.fields.join(', ')}): applied without a restart`);
-    if (plan.reconfigurePolicy) this.policy.configure(def.restartDelayMs, def.maxRestarts);
+    if (plan.reconfigurePolicy) this.schedule.configure(def);
     if (plan.rearmIdle) this.idle.update(def.idleTimeoutMs, this.current === 'running');
     // The server was told (initialize) that roots may change: it asks again when told they did.
     if (plan.notifyRoots) this.notify('notifications/roots/list_changed');
@@ -369,18 +371,15 @@ export class ServerSupervisor {
     if (this.disposed) return;
     this.clearTimers();
     this.setError(reason);
-    const decision = this.policy.onCrash(this.clock.now(), this.startedAt);
-    if (decision.giveUp) return this.settle('failed', `crash loop: ${decision.crashes} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
-    const delay = decision.delayMs;
-    this.startedAt = undefined;
-    this.setState('crashed', `${reason}; restarting in ${Math.round(delay / 100) / 10}s`);
     const gen = this.generation;
-    this.restartTimer = this.clock.setTimeout(() => {
-      this.restartTimer = undefined;
-      if (gen !== this.generation) return;
-      this.restarts++;
+    const decision = this.schedule.afterCrash(this.startedAt, () => {
+      if (gen !== this.generation) return false;
       this.launch().catch((err: unknown) => this.note('the restart', err));
-    }, delay);
+      return true;
+    });
+    if (decision.giveUp) return this.settle('failed', `crash loop: ${decision.crashes} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
+    this.startedAt = undefined;
+    this.setState('crashed', `${reason}; restarting in ${Math.round(decision.delayMs / 100) / 10}s`);
   }
 
   /** Ends in a state that waits for the user, with the reason. */
@@ -394,8 +393,7 @@ export class ServerSupervisor {
   }
 
   private clearTimers(): void {
-    this.clock.clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.schedule.cancel();
     this.idle.cancel();
   }
 

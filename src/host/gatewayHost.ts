@@ -83,7 +83,8 @@ export class GatewayHost {
     let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
     this.secrets = new SecretStore(paths.secrets, log);
     // Every secret value is kept out of what the host stores or shows (OAuth tokens will be a second source).
-    this.disposables.push(redactor.addSource(this.secrets), redactor);
+    // Never disposed: the last lines of a shutdown are redacted too.
+    redactor.addSource(this.secrets);
     this.servers = new ServerSet({
       paths,
       tracker,

@@ -19,7 +19,8 @@ import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
 import { listenOnFreePort } from './http/listen';
 import { HostLogger } from './logs/hostLogger';
 import { McpService } from './mcpService';
-import { RotatingFile } from './logs/rotatingFile';
+import { Redactor } from './logs/redactor';
+import { LOG_KEEP_FILES, LOG_MAX_BYTES, RotatingFile } from './logs/rotatingFile';
 import { SecretStore } from './secretStore';
 import { runShutdown } from './shutdownSequence';
 import { ServerSet } from './serverSet';
@@ -76,6 +77,7 @@ export class GatewayHost {
     private readonly tracker: ProcessTracker,
     private readonly controlToken: string,
     private readonly clientToken: ClientToken,
+    redactor: Redactor,
   ) {
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
     this.controlBearer = new BearerToken(controlToken);
@@ -83,6 +85,9 @@ export class GatewayHost {
     this.readyPromise = new Promise((r) => (this.resolveReady = r));
     let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
     this.secrets = new SecretStore(paths.secrets, log);
+    // Every secret value is kept out of what the host stores or shows (OAuth tokens will be a second source).
+    // Never disposed: the last lines of a shutdown are redacted too.
+    redactor.addSource(this.secrets);
     this.servers = new ServerSet({
       paths,
       tracker,
@@ -92,6 +97,8 @@ export class GatewayHost {
       maxMessageBytes: () => this.maxMessageBytes(),
       endpoint: (name) => this.endpointUrl(name),
       onDidRemoveServer: (name) => this.mcp.forgetServer(name),
+      redact: (text) => redactor.redact(text),
+      hostLog: log,
     });
     this.mcp = new McpService({
       servers: this.servers,
@@ -135,13 +142,15 @@ export class GatewayHost {
     await ensureHomeDirs(paths);
     const existing = await findHost(paths.home);
     if (existing) throw hostRunning(paths.home, existing);
-    const log = new HostLogger(new RotatingFile(paths.hostLog), 'info', options.foreground);
+    const redactor = new Redactor();
+    const hostLogFile = new RotatingFile(paths.hostLog, LOG_MAX_BYTES, LOG_KEEP_FILES, (file, err) => process.stderr.write(`shared-mcp host: cannot write ${file}: ${err.message}\n`));
+    const log = new HostLogger(hostLogFile, 'info', options.foreground, (text) => redactor.redact(text));
     const configPath = options.configPath ?? paths.config;
     const clientToken = await ClientToken.load(paths.token, log).catch((err: unknown) => {
       log.close();
       throw new SharedMcpError('CONFIG_INVALID', `cannot read the client token ${paths.token}: ${toSharedMcpError(err).message}`);
     });
-    const host = new GatewayHost(options, paths, configPath, log, new ProcessTracker(paths.processes), randomBytes(32).toString('hex'), clientToken);
+    const host = new GatewayHost(options, paths, configPath, log, new ProcessTracker(paths.processes, log), randomBytes(32).toString('hex'), clientToken, redactor);
     try {
       await host.boot();
     } catch (err) {

@@ -3,6 +3,7 @@ import { Emitter } from '../shared/emitter';
 import { SharedMcpError, isErrnoException } from '../shared/errors';
 import { writeFileAtomic } from '../shared/registry';
 import { isSecretName } from '../shared/secretName';
+import { MIN_REDACTED_CHARS } from './logs/redactor';
 
 /** Where the store reports what it did with its file: names and paths only, never a value. */
 export interface SecretStoreLog {
@@ -23,7 +24,7 @@ const FILE_COMMENT = 'Written by the Shared MCP host because settings.persistSec
  * persistSecrets setting) they are also kept in one file, mode 0600, written atomically and read at start.
  */
 export class SecretStore {
-  private readonly values = new Map<string, string>();
+  private readonly secretValues = new Map<string, string>();
   private readonly onDidChangeEmitter = new Emitter<string[]>();
   /** Names whose value was set, changed or deleted (never the values). */
   readonly onDidChange = this.onDidChangeEmitter.event;
@@ -38,27 +39,33 @@ export class SecretStore {
   ) {}
 
   get(name: string): string | undefined {
-    return this.values.get(name);
+    return this.secretValues.get(name);
   }
 
   has(name: string): boolean {
-    return this.values.has(name);
+    return this.secretValues.has(name);
   }
 
   /** The names set, sorted. */
   names(): string[] {
-    return [...this.values.keys()].sort();
+    return [...this.secretValues.keys()].sort();
+  }
+
+  /** Every value held, for the redactor (values never leave the host otherwise, except into servers). */
+  values(): IterableIterator<string> {
+    return this.secretValues.values();
   }
 
   /** Sets and deletes (names already validated); resolves with the names whose value changed, once they are on disk when persisting. */
   async update(set: Record<string, string>, remove: string[]): Promise<string[]> {
     const changed: string[] = [];
     for (const [name, value] of Object.entries(set)) {
-      if (this.values.get(name) === value) continue;
-      this.values.set(name, value);
+      if (this.secretValues.get(name) === value) continue;
+      this.secretValues.set(name, value);
       changed.push(name);
+      if (value.length < MIN_REDACTED_CHARS) this.log.warn(`secret ${name} is shorter than ${MIN_REDACTED_CHARS} characters: it is not redacted from logs and status (too short to tell apart from ordinary text)`);
     }
-    for (const name of remove) if (this.values.delete(name)) changed.push(name);
+    for (const name of remove) if (this.secretValues.delete(name)) changed.push(name);
     if (changed.length === 0) return changed;
     this.log.info(`secrets changed: ${changed.join(', ')}`);
     const saved = this.persisting ? this.save() : Promise.resolve();
@@ -90,8 +97,8 @@ export class SecretStore {
     }
     if (this.persisting) return;
     this.persisting = true;
-    const loaded = Object.entries(await this.read()).filter(([name]) => !this.values.has(name));
-    for (const [name, value] of loaded) this.values.set(name, value);
+    const loaded = Object.entries(await this.read()).filter(([name]) => !this.secretValues.has(name));
+    for (const [name, value] of loaded) this.secretValues.set(name, value);
     if (loaded.length > 0) this.log.info(`read ${loaded.length} secret(s) from ${this.file}: ${loaded.map(([n]) => n).join(', ')}`);
     await this.save().catch((err: Error) => this.log.error(`cannot write ${this.file}: ${err.message}`));
     if (loaded.length > 0) this.onDidChangeEmitter.fire(loaded.map(([n]) => n));
@@ -137,7 +144,7 @@ export class SecretStore {
   }
 
   private save(): Promise<void> {
-    const content = `${JSON.stringify({ $comment: FILE_COMMENT, secrets: Object.fromEntries([...this.values].sort(([a], [b]) => (a < b ? -1 : 1))) } satisfies SecretsFile, null, 2)}\n`;
+    const content = `${JSON.stringify({ $comment: FILE_COMMENT, secrets: Object.fromEntries([...this.secretValues].sort(([a], [b]) => (a < b ? -1 : 1))) } satisfies SecretsFile, null, 2)}\n`;
     const next = this.writing.then(() => (this.persisting ? writeFileAtomic(this.file, content, 0o600) : undefined));
     this.writing = next.catch(() => undefined);
     return next;

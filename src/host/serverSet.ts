@@ -7,7 +7,7 @@ import { serverLogPath, type HomePaths } from '../shared/homePaths';
 import type { Backend } from './backends/backend';
 import { LATEST_PROTOCOL_VERSION, type InitializeParams } from './backends/jsonRpc';
 import { openBackend } from './backends/openBackend';
-import { RotatingFile } from './logs/rotatingFile';
+import { LOG_KEEP_FILES, LOG_MAX_BYTES, RotatingFile } from './logs/rotatingFile';
 import type { McpEndpoint } from './mux/mcpEndpoint';
 import { Multiplexer } from './mux/multiplexer';
 import { PerSessionEndpoint } from './mux/perSessionEndpoint';
@@ -41,6 +41,10 @@ export interface ServerSetOptions {
   endpoint(name: string): string;
   /** A server left the config: its sessions are gone for good. */
   onDidRemoveServer(name: string): void;
+  /** Known secret values out of every server log line, lastError and state reason. */
+  redact(text: string): string;
+  /** The host's log, for what goes wrong around the servers (a log file that cannot be written). */
+  hostLog: { warn(msg: string): void };
 }
 
 /** The host's servers by name: applies configs, resolves names, runs actions on many servers, samples memory. */
@@ -55,7 +59,9 @@ export class ServerSet {
   private closed = false;
 
   constructor(private readonly options: ServerSetOptions) {
-    this.sampler = setInterval(() => void this.sampleTrees(), TREE_SAMPLE_MS);
+    this.sampler = setInterval(() => {
+      this.sampleTrees().catch((err: unknown) => this.options.hostLog.warn(`sampling the servers' process trees failed: ${(err as Error).message}`));
+    }, TREE_SAMPLE_MS);
     this.sampler.unref();
   }
 
@@ -73,7 +79,7 @@ export class ServerSet {
     const gone = [...diff.removed, ...reshared];
     await Promise.all(gone.map((name) => this.remove(name)));
     for (const name of gone) this.options.onDidRemoveServer(name);
-    await Promise.all(diff.changed.filter((n) => !reshared.includes(n)).map((name) => this.entries.get(name)?.supervisor.update(byName.get(name) as ServerDefinition)));
+    await Promise.all(diff.changed.filter((n) => !reshared.includes(n)).map((name) => this.update(name, byName.get(name) as ServerDefinition)));
     // Shut down meanwhile: close() has disposed what was here; nothing new may appear after it.
     if (this.closed) return diff;
     for (const name of [...diff.added, ...reshared]) this.add(byName.get(name) as ServerDefinition);
@@ -135,6 +141,7 @@ export class ServerSet {
 
   /** Secrets changed (their names): servers waiting for them start, servers up with them restart. */
   secretsChanged(names: string[]): void {
+    // secretsChanged never rejects: what fails is logged by the supervisor.
     for (const { supervisor } of this.entries.values()) void supervisor.secretsChanged(names);
   }
 
@@ -198,8 +205,20 @@ export class ServerSet {
     if (this.closed) throw hostStopping();
   }
 
+  /** A changed definition; a tools filter changed in place changes the tools clients see. */
+  private async update(name: string, def: ServerDefinition): Promise<void> {
+    const supervisor = this.entries.get(name)?.supervisor;
+    if (!supervisor) return;
+    const toolsBefore = JSON.stringify(supervisor.def.tools);
+    await supervisor.update(def);
+    if (JSON.stringify(supervisor.def.tools) !== toolsBefore) this.onDidChangeToolsEmitter.fire(name);
+  }
+
   private add(def: ServerDefinition): void {
-    const log = new ServerLog(new RotatingFile(serverLogPath(this.options.paths, def.name)));
+    const file = new RotatingFile(serverLogPath(this.options.paths, def.name), LOG_MAX_BYTES, LOG_KEEP_FILES, (path, err) =>
+      this.options.hostLog.warn(`cannot write ${path}: ${err.message}; ${def.name}'s log lines are kept in memory only until it can be written again`),
+    );
+    const log = new ServerLog(file, { redact: this.options.redact });
     const supervisor: ServerSupervisor = new ServerSupervisor(def, {
       log,
       tracker: this.options.tracker,
@@ -207,6 +226,7 @@ export class ServerSet {
       secrets: this.options.secrets,
       stopGraceMs: this.options.stopGraceMs,
       maxMessageBytes: this.options.maxMessageBytes,
+      redact: this.options.redact,
       initParams: (): InitializeParams => hostInitParams(supervisor.def),
     });
     const muxOptions = {
@@ -222,7 +242,7 @@ export class ServerSet {
         ? new PerSessionEndpoint({
             ...muxOptions,
             idleTimeoutMs: () => supervisor.def.idleTimeoutMs,
-            openBackend: (init, signal) => this.openOwnBackend(supervisor.def, log, init, signal),
+            openBackend: (init, signal) => this.openOwnBackend(supervisor, log, init, signal),
             closeBackend: (b) => this.closeOwnBackend(def.name, b),
           })
         : new Multiplexer(new SupervisorSource(supervisor), { ...muxOptions, passthroughInit: false });
@@ -241,8 +261,10 @@ export class ServerSet {
   }
 
   /** A per-session server's own process for one session; tracked like any other for orphan cleanup. */
-  private async openOwnBackend(def: ServerDefinition, log: ServerLog, init: InitializeParams, signal: AbortSignal): Promise<Backend> {
+  private async openOwnBackend(supervisor: ServerSupervisor, log: ServerLog, init: InitializeParams, signal: AbortSignal): Promise<Backend> {
     this.assertOpen();
+    const def = supervisor.def;
+    let opened: Backend | undefined;
     const backend = await openBackend(def, {
       baseEnv: this.options.baseEnv(),
       secrets: this.options.secrets,
@@ -251,9 +273,15 @@ export class ServerSet {
       graceMs: this.options.stopGraceMs(),
       init,
       maxMessageBytes: this.options.maxMessageBytes(),
+      limits: () => supervisor.def,
       onSpawn: (pid) => this.options.tracker.add(def.name, pid),
       onSpawnUndone: (pid) => this.options.tracker.remove(def.name, pid),
+      // The session has its answer (sign-in needed); its connection is of no more use.
+      onNeedsAuth: () => {
+        if (opened) void this.closeOwnBackend(def.name, opened);
+      },
     });
+    opened = backend;
     backend.onDidExit((reason) => {
       log.line('host', `a session's own process ${backend.pid ?? ''} ${reason}`);
       // Its group may hold grandchildren that outlived it: stop them before forgetting the pid.
@@ -262,9 +290,14 @@ export class ServerSet {
     return backend;
   }
 
+  /** Never rejects: a failure is logged. */
   private async closeOwnBackend(name: string, backend: Backend): Promise<void> {
-    await backend.close(this.options.stopGraceMs());
-    if (backend.pid !== null) this.options.tracker.remove(name, backend.pid);
+    try {
+      await backend.close(this.options.stopGraceMs());
+      if (backend.pid !== null) this.options.tracker.remove(name, backend.pid);
+    } catch (err) {
+      this.options.hostLog.warn(`${name}: stopping a session's own backend failed: ${(err as Error).message}`);
+    }
   }
 
   private async sampleTrees(): Promise<void> {
@@ -281,7 +314,8 @@ export class ServerSet {
 function hostInitParams(def: ServerDefinition): InitializeParams {
   return {
     protocolVersion: LATEST_PROTOCOL_VERSION,
-    capabilities: { sampling: {}, elicitation: {}, ...(def.roots.length > 0 ? { roots: { listChanged: false } } : {}) },
+    // listChanged: a reload that changes the roots tells the server (notifications/roots/list_changed), no restart.
+    capabilities: { sampling: {}, elicitation: {}, ...(def.roots.length > 0 ? { roots: { listChanged: true } } : {}) },
     clientInfo: { name: 'shared-mcp', version: VERSION },
   };
 }

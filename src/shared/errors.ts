@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'SERVER_BUSY'
   | 'NEEDS_AUTH'
   | 'UNSUPPORTED_PROTOCOL_VERSION'
+  | 'PROTOCOL_ERA_UNSUPPORTED'
   | 'COMMAND_NOT_FOUND'
   | 'SECRET_MISSING'
   | 'HOST_UNREACHABLE'
@@ -56,6 +57,8 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   NEEDS_AUTH: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   // The 2026-07-28 spec's "unsupported protocol version": clients of that era fall back to initialize on it.
   UNSUPPORTED_PROTOCOL_VERSION: { httpStatus: 400, jsonRpcCode: -32022, exitCode: 1 },
+  // A server that speaks only a protocol era the host does not serve yet: retrying will not help.
+  PROTOCOL_ERA_UNSUPPORTED: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
   COMMAND_NOT_FOUND: { httpStatus: 502, jsonRpcCode: -32603, exitCode: 1 },
   SECRET_MISSING: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },
   HOST_UNREACHABLE: { httpStatus: 503, jsonRpcCode: -32603, exitCode: 1 },

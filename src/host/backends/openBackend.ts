@@ -1,9 +1,12 @@
 import { SharedMcpError } from '../../shared/errors';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
-import { interpolateEnv, interpolateHeaders, type SecretLookup } from '../supervisor/serverEnv';
+import { interpolateEnv, type SecretLookup } from '../supervisor/serverEnv';
 import type { Backend } from './backend';
+import { staticHeaders } from './credentialSource';
 import type { InitializeParams } from './jsonRpc';
+import type { SendLimits } from './outboundMessage';
+import { modernOnlyError } from './protocolEra';
 import { StdioBackend } from './stdioBackend';
 
 export interface OpenBackendOptions {
@@ -21,24 +24,46 @@ export interface OpenBackendOptions {
   onSpawnUndone(pid: number): void;
   /** What the host says of itself in initialize (the mux's capabilities, or a per-session client's own). */
   init: InitializeParams;
+  /** The largest message taken from the server (settings.maxMessageSize). */
   maxMessageBytes: number;
+  /** The server's own caps on what is sent to it, read on every send (a reload changes them in place). */
+  limits(): SendLimits;
+  /** A remote refused its credentials after initialize (its callers have been answered). */
+  onNeedsAuth(reason: string): void;
 }
 
-/** Starts a stdio server or connects to a remote one, and completes MCP initialize; never leaves a process behind on failure. */
+/**
+ * Starts a stdio server or connects to a remote one, and completes MCP initialize; never leaves a process behind on
+ * failure. A server that speaks only a newer protocol era rejects with PROTOCOL_ERA_UNSUPPORTED.
+ */
 export async function openBackend(def: ServerDefinition, options: OpenBackendOptions): Promise<Backend> {
+  try {
+    return await (def.transport === 'stdio' ? openStdio(def, options) : openRemote(def, options));
+  } catch (err) {
+    throw modernOnlyError(err) ?? err;
+  }
+}
+
+async function openRemote(def: ServerDefinition, options: OpenBackendOptions): Promise<Backend> {
+  const { log, signal } = options;
+  const baseEnv = await untilAborted(options.baseEnv, signal);
+  const credentials = staticHeaders(def, baseEnv, options.secrets);
+  // Resolved once before connecting: a missing secret or variable is reported as such, and nothing is sent.
+  await credentials.headers();
+  // Loaded on first use: the MCP SDK client costs the host several MB of memory it needs only for remotes.
+  const { RemoteBackend } = await import('./remoteBackend');
+  const remote = await RemoteBackend.connect(def, { credentials, init: options.init, timeoutMs: def.startupTimeoutMs, log, signal, limits: options.limits, onNeedsAuth: options.onNeedsAuth });
+  if (signal.aborted) {
+    await remote.close();
+    throw aborted();
+  }
+  return remote;
+}
+
+async function openStdio(def: ServerDefinition, options: OpenBackendOptions): Promise<Backend> {
   const { log, signal, graceMs } = options;
   const baseEnv = await untilAborted(options.baseEnv, signal);
-  if (def.transport !== 'stdio') {
-    // Loaded on first use: the MCP SDK client costs the host several MB of memory it needs only for remotes.
-    const { RemoteBackend } = await import('./remoteBackend');
-    const remote = await RemoteBackend.connect(def, interpolateHeaders(def, baseEnv, options.secrets), options.init, def.startupTimeoutMs, log, signal);
-    if (signal.aborted) {
-      await remote.close();
-      throw aborted();
-    }
-    return remote;
-  }
-  const backend = await StdioBackend.spawn(def, interpolateEnv(def, baseEnv, options.secrets), log, options.maxMessageBytes);
+  const backend = await StdioBackend.spawn(def, interpolateEnv(def, baseEnv, options.secrets), log, options.maxMessageBytes, options.limits);
   options.onSpawn(backend.pid);
   if (signal.aborted) {
     await backend.close(graceMs);
@@ -46,7 +71,9 @@ export async function openBackend(def: ServerDefinition, options: OpenBackendOpt
     throw aborted();
   }
   log.line('host', `started pid ${backend.pid}: ${[def.command, ...def.args].join(' ')}`);
-  const onAbort = (): void => void backend.close(graceMs);
+  const onAbort = (): void => {
+    backend.close(graceMs).catch((err: Error) => log.line('host', `stopping the starting server failed: ${err.message}`));
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     await backend.initialize(options.init, def.startupTimeoutMs);

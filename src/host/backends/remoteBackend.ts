@@ -1,22 +1,40 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { SharedMcpError } from '../../shared/errors';
 import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
+import { challengeOf, isAuthStatus, needsAuthAnswer, needsAuthError, type AuthChallenge } from './authChallenge';
 import { Inbox, type Backend } from './backend';
-import type { InitializeParams, InitializeResult, JsonRpcMessage, ServerInfo } from './jsonRpc';
+import type { CredentialSource } from './credentialSource';
+import { isTooDeep, tooDeepAction } from './inboundMessage';
+import { RPC_INTERNAL_ERROR, errorResponse, type InitializeParams, type InitializeResult, type JsonRpcId, type JsonRpcMessage, type ServerInfo } from './jsonRpc';
+import { assertRoom, encodeForServer, type SendLimits } from './outboundMessage';
+import { modernOnlyError } from './protocolEra';
 import { RpcChannel } from './rpcChannel';
 
 /** A remote server is pinged this often; a failed ping counts as the server going away. */
 export const REMOTE_PING_MS = 30_000;
 
+export interface RemoteOptions {
+  /** Asked before every request: a changed token is used at once, without reconnecting. */
+  credentials: CredentialSource;
+  init: InitializeParams;
+  timeoutMs: number;
+  log: ServerLog;
+  signal: AbortSignal;
+  limits(): SendLimits;
+  /** After initialize, the server refused the credentials (401/403); what was in flight has been answered. */
+  onNeedsAuth(reason: string): void;
+}
+
 /**
  * The host's connection to a remote server over the SDK's client transports (Streamable HTTP first, legacy SSE as
- * the fallback, or only SSE for `type: "sse"`), used as a raw message pipe so the mux sees every message.
- * A failed ping or a closed transport fires onDidExit.
+ * the fallback, or only SSE for `type: "sse"`), used as a raw message pipe so the mux sees every message. Every
+ * request goes through one fetch that adds the credential source's headers and sees each response's status.
+ * A failed ping or a closed transport fires onDidExit; a 401/403 after initialize calls onNeedsAuth.
  */
 export class RemoteBackend implements Backend {
   readonly pid = null;
@@ -27,56 +45,70 @@ export class RemoteBackend implements Backend {
   initializeResult: InitializeResult | null = null;
   private readonly inbox = new Inbox();
   private readonly channel: RpcChannel;
+  private readonly transport: Transport;
+  /** Requests sent and not answered yet: a refusal of the credentials answers them all. */
+  private readonly pending = new Set<JsonRpcId>();
   private pinger: NodeJS.Timeout | undefined;
   private closed = false;
+  private initialized = false;
+  /** The refusal that put this connection out of use; requests sent after it are answered with it. */
+  private refused: SharedMcpError | undefined;
+  /** The last 401/403 seen, for the error of a connect that fails with it. */
+  private lastChallenge: AuthChallenge | undefined;
+  /** Bytes of requests whose POST has not completed. */
+  private sendingBytes = 0;
 
   private constructor(
-    private readonly transport: Transport,
-    private readonly log: ServerLog,
+    private readonly name: string,
+    private readonly options: RemoteOptions,
+    makeTransport: (fetch: FetchLike) => Transport,
   ) {
+    this.transport = makeTransport(this.fetchWithCredentials);
     this.channel = new RpcChannel((msg) => this.transport.send(msg as JSONRPCMessage));
-    transport.onmessage = (m) => this.receive(m as JsonRpcMessage);
-    transport.onclose = () => this.lost('the connection closed');
-    transport.onerror = (err) => this.log.line('host', `connection error: ${err.message}`);
+    this.transport.onmessage = (m) => this.receiveSafely(m as JsonRpcMessage);
+    this.transport.onclose = () => this.lost('the connection closed');
+    this.transport.onerror = (err) => this.options.log.line('host', `connection error: ${err.message}`);
   }
 
-  /** Connects and initializes; throws UNAUTHORIZED on HTTP 401, SERVER_EXITED for anything else. */
-  static async connect(def: ServerDefinition, headers: Record<string, string>, init: InitializeParams, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
+  /** Connects and initializes; throws NEEDS_AUTH on HTTP 401/403, PROTOCOL_ERA_UNSUPPORTED, SERVER_EXITED for anything else. */
+  static async connect(def: ServerDefinition, options: RemoteOptions): Promise<RemoteBackend> {
     const url = new URL(def.url as string);
-    const requestInit = { headers };
-    const sse = (): Promise<RemoteBackend> => RemoteBackend.open(new SSEClientTransport(url, { requestInit }), init, timeoutMs, log, signal);
+    const open = (make: (fetch: FetchLike) => Transport): Promise<RemoteBackend> => new RemoteBackend(def.name, options, make).open();
+    const sse = (): Promise<RemoteBackend> => open((fetch) => new SSEClientTransport(url, { fetch }));
     try {
       if (def.transport === 'sse') return await sse();
       try {
-        return await RemoteBackend.open(new StreamableHTTPClientTransport(url, { requestInit }), init, timeoutMs, log, signal);
+        return await open((fetch) => new StreamableHTTPClientTransport(url, { fetch }));
       } catch (err) {
         const status = httpStatus(err);
-        // Servers that only speak the old protocol answer a POST with one of these.
-        if (status !== 404 && status !== 405 && status !== 400) throw err;
-        log.line('host', `Streamable HTTP answered ${status}; trying legacy SSE`);
+        // Servers that only speak the old protocol answer a POST with one of these; a modern-only one says so in its 400.
+        if ((status !== 404 && status !== 405 && status !== 400) || modernOnlyError(err)) throw err;
+        options.log.line('host', `Streamable HTTP answered ${status}; trying legacy SSE`);
         return await sse();
       }
     } catch (err) {
-      throw describe(err);
+      throw describe(def.name, err, options.credentials.hint);
     }
   }
 
-  private static async open(transport: Transport, init: InitializeParams, timeoutMs: number, log: ServerLog, signal: AbortSignal): Promise<RemoteBackend> {
-    const backend = new RemoteBackend(transport, log);
-    const onAbort = (): void => void backend.close();
+  private async open(): Promise<RemoteBackend> {
+    const { signal, init, timeoutMs } = this.options;
+    const onAbort = (): void => void this.close().catch(() => undefined);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await transport.start();
-      const result = (await backend.channel.request('initialize', init, timeoutMs)) as unknown as InitializeResult;
-      backend.initializeResult = result;
-      backend.serverInfo = result.serverInfo ? { name: result.serverInfo.name, version: result.serverInfo.version } : null;
-      transport.setProtocolVersion?.(result.protocolVersion);
-      await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-      backend.startPinging();
-      return backend;
+      await this.transport.start();
+      const result = (await this.channel.request('initialize', init, timeoutMs)) as unknown as InitializeResult;
+      this.initializeResult = result;
+      this.serverInfo = result.serverInfo ? { name: result.serverInfo.name, version: result.serverInfo.version } : null;
+      this.transport.setProtocolVersion?.(result.protocolVersion);
+      await this.transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      this.initialized = true;
+      this.startPinging();
+      return this;
     } catch (err) {
-      await backend.close();
-      throw err;
+      await this.close();
+      const status = httpStatus(err);
+      throw this.lastChallenge && status !== undefined && isAuthStatus(status) ? needsAuthError(this.name, this.lastChallenge, this.options.credentials.hint) : err;
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -88,13 +120,35 @@ export class RemoteBackend implements Backend {
 
   send(msg: JsonRpcMessage): void {
     if (this.closed) return;
-    this.transport.send(msg as JSONRPCMessage).catch((err: Error) => {
-      this.log.line('host', `sending to the server failed: ${err.message}`);
+    const isRequest = msg.method !== undefined && msg.id !== undefined && msg.id !== null;
+    if (this.refused) {
+      if (isRequest) this.inbox.push(needsAuthAnswer(msg.id as JsonRpcId, this.refused));
+      return;
+    }
+    const limits = this.options.limits();
+    const { bytes } = encodeForServer(this.name, msg, limits);
+    assertRoom(this.name, this.sendingBytes, bytes, limits);
+    if (isRequest) this.pending.add(msg.id as JsonRpcId);
+    if (msg.method === 'notifications/cancelled') this.pending.delete(msg.params?.requestId as JsonRpcId);
+    this.sendingBytes += bytes;
+    void this.post(msg, isRequest, bytes);
+  }
+
+  /** Sends one message; never rejects: a failure is answered to the request's caller, or logged. */
+  private async post(msg: JsonRpcMessage, isRequest: boolean, bytes: number): Promise<void> {
+    try {
+      await this.transport.send(msg as JSONRPCMessage);
+    } catch (err) {
+      // Answered already when the credentials were refused.
+      if (this.refused || this.closed) return;
+      this.options.log.line('host', `sending to the server failed: ${(err as Error).message}`);
       // A request that never left must not wait for ever: answer it for the server.
-      if (msg.method !== undefined && msg.id !== undefined && msg.id !== null) {
-        this.inbox.push({ jsonrpc: '2.0', id: msg.id, error: { code: -32603, message: `the remote server could not be reached: ${describe(err).message}` } });
+      if (isRequest && this.pending.delete(msg.id as JsonRpcId)) {
+        this.receiveSafely(errorResponse(msg.id as JsonRpcId, RPC_INTERNAL_ERROR, `the remote server could not be reached: ${describe(this.name, err, '').message}`));
       }
-    });
+    } finally {
+      this.sendingBytes -= bytes;
+    }
   }
 
   request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -111,14 +165,55 @@ export class RemoteBackend implements Backend {
     this.onDidExitEmitter.dispose();
   }
 
+  /** Every request of the transport: the source's headers now, and a look at the status of what comes back. */
+  private readonly fetchWithCredentials: FetchLike = async (url, init) => {
+    const headers = new Headers(init?.headers);
+    for (const [key, value] of Object.entries(await this.options.credentials.headers())) headers.set(key, value);
+    const response = await fetch(url, { ...init, headers });
+    if (isAuthStatus(response.status)) this.onRefused(challengeOf(response));
+    return response;
+  };
+
+  private onRefused(challenge: AuthChallenge): void {
+    this.lastChallenge = challenge;
+    if (!this.initialized || this.closed || this.refused) return;
+    const err = needsAuthError(this.name, challenge, this.options.credentials.hint);
+    this.refused = err;
+    if (this.pinger) clearInterval(this.pinger);
+    this.options.log.line('host', err.message);
+    for (const id of this.pending) this.inbox.push(needsAuthAnswer(id, err));
+    this.pending.clear();
+    this.channel.close(err);
+    this.options.onNeedsAuth(err.message);
+  }
+
   private startPinging(): void {
     this.pinger = setInterval(() => {
-      this.channel.request('ping', {}, REMOTE_PING_MS).catch((err: Error) => this.lost(`ping failed: ${err.message}`));
+      this.channel.request('ping', {}, REMOTE_PING_MS).catch((err: Error) => {
+        if (!this.refused) this.lost(`ping failed: ${err.message}`);
+      });
     }, REMOTE_PING_MS);
     this.pinger.unref();
   }
 
+  /** One message's trouble stays with it: nothing thrown while handling it may reach the transport. */
+  private receiveSafely(msg: JsonRpcMessage): void {
+    try {
+      this.receive(msg);
+    } catch (err) {
+      this.options.log.line('host', `a message from the server could not be handled: ${(err as Error).message}`);
+    }
+  }
+
   private receive(msg: JsonRpcMessage): void {
+    if (isTooDeep(msg)) {
+      const action = tooDeepAction(msg.id, msg.method !== undefined);
+      this.options.log.line('host', action.note);
+      if (action.kind === 'refuse') this.send(action.reply);
+      if (action.kind !== 'answer') return;
+      msg = action.reply;
+    }
+    if (msg.method === undefined && msg.id !== undefined && msg.id !== null) this.pending.delete(msg.id);
     if (this.channel.handleResponse(msg)) return;
     if (msg.method === 'ping' && msg.id !== undefined && msg.id !== null) {
       this.send({ jsonrpc: '2.0', id: msg.id, result: {} });
@@ -133,22 +228,25 @@ export class RemoteBackend implements Backend {
     if (this.pinger) clearInterval(this.pinger);
     this.channel.close(new SharedMcpError('SERVER_EXITED', reason));
     this.onDidExitEmitter.fire(reason);
-    void this.transport.close().catch(() => undefined);
+    this.transport.close().catch(() => undefined);
   }
 }
 
 function httpStatus(err: unknown): number | undefined {
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
+  if (typeof code === 'number') return code;
+  // The SSE transport reports a failed POST only in its message.
+  const m = /\(HTTP (\d{3})\)/.exec(err instanceof Error ? err.message : '');
+  return m ? Number(m[1]) : undefined;
 }
 
-function describe(err: unknown): SharedMcpError {
+function describe(server: string, err: unknown, hint: string): SharedMcpError {
   if (err instanceof SharedMcpError) return err;
+  const modern = modernOnlyError(err);
+  if (modern) return modern;
   const status = httpStatus(err);
   const message = err instanceof Error ? err.message : String(err);
-  if (status === 401 || (err instanceof Error && err.name === 'UnauthorizedError')) {
-    return new SharedMcpError('UNAUTHORIZED', 'the server asks for authorization (HTTP 401)');
-  }
+  if (status !== undefined && isAuthStatus(status)) return needsAuthError(server, { status }, hint);
   const cause = (err as { cause?: { code?: string } }).cause?.code;
   return new SharedMcpError('SERVER_EXITED', cause ? `cannot connect: ${cause}` : message);
 }

@@ -9,7 +9,9 @@ import { killTree } from '../supervisor/killTree';
 import type { ProcessInfo } from '../supervisor/processTable';
 import { Inbox, type Backend } from './backend';
 import type { InitializeParams, InitializeResult, JsonRpcMessage, ServerInfo } from './jsonRpc';
+import { parseServerLine, tooDeepAction } from './inboundMessage';
 import { LineFramer, recoverId } from './lineFramer';
+import { assertRoom, encodeForServer, type SendLimits } from './outboundMessage';
 import { RpcChannel } from './rpcChannel';
 
 /** After exit, how long to wait for the last output: a grandchild may hold the pipes open much longer. */
@@ -36,18 +38,23 @@ export class StdioBackend implements Backend {
   private closing: Promise<void> | undefined;
   /** Messages waiting for the end of this turn of the event loop; undefined when none was sent in it. */
   private batch: string[] | undefined;
+  private batchBytes = 0;
+  /** Set while sends are refused for a full queue; cleared (with a log line) once the server drained it. */
+  private busy = false;
   /** The process tree as last sampled; lets a stop find grandchildren that left the group. */
   knownTree: ProcessInfo[] = [];
 
   private constructor(
     private readonly child: ChildProcess,
     readonly pid: number,
+    private readonly name: string,
     private readonly log: ServerLog,
     maxMessageBytes: number,
+    private readonly limits: () => SendLimits,
   ) {
     const framer = new LineFramer(
       maxMessageBytes,
-      (line) => this.receive(line),
+      (line) => this.receiveSafely(line),
       (bytes, head, tail) => {
         log.line('host', `dropped a ${bytes}-byte message from the server: over the ${maxMessageBytes}-byte cap (settings.maxMessageSize)`);
         this.inbox.oversized?.({ bytes, id: recoverId(head, tail) });
@@ -75,8 +82,11 @@ export class StdioBackend implements Backend {
     });
   }
 
-  /** Spawns the server; rejects with COMMAND_NOT_FOUND when the command or cwd does not exist. */
-  static async spawn(def: ServerDefinition, env: NodeJS.ProcessEnv, log: ServerLog, maxMessageBytes: number): Promise<StdioBackend> {
+  /**
+   * Spawns the server; rejects with COMMAND_NOT_FOUND when the command or cwd does not exist. maxMessageBytes caps
+   * a message from the server (settings.maxMessageSize); limits() is asked on every send (the server's own caps).
+   */
+  static async spawn(def: ServerDefinition, env: NodeJS.ProcessEnv, log: ServerLog, maxMessageBytes: number, limits: () => SendLimits = () => def): Promise<StdioBackend> {
     if (!def.command) throw new SharedMcpError('CONFIG_INVALID', `server "${def.name}" has no command`);
     if (def.cwd) {
       const ok = await fs.stat(def.cwd).then((s) => s.isDirectory(), () => false);
@@ -100,7 +110,7 @@ export class StdioBackend implements Backend {
         else reject(new SharedMcpError('SERVER_EXITED', `cannot start ${def.command}: ${err.message}`));
       });
     });
-    return new StdioBackend(child, child.pid as number, log, maxMessageBytes);
+    return new StdioBackend(child, child.pid as number, def.name, log, maxMessageBytes, limits);
   }
 
   /** Runs the MCP handshake with the given parameters; rejects on timeout, error answer or exit. */
@@ -123,11 +133,15 @@ export class StdioBackend implements Backend {
   send(message: JsonRpcMessage): void {
     const stdin = this.child.stdin;
     if (this.exited || !stdin?.writable) return;
-    const line = `${JSON.stringify(message)}\n`;
+    const limits = this.limits();
+    const { text, bytes } = encodeForServer(this.name, message, limits);
+    this.assertRoom(stdin, bytes + 1, limits);
+    const line = `${text}\n`;
     // The first message of a turn of the event loop leaves at once; more in the same turn (requests of many
     // sessions read together) wait for its end and leave in one write: a pipe write is the costliest step of a call.
     if (this.batch) {
       this.batch.push(line);
+      this.batchBytes += bytes + 1;
       return;
     }
     stdin.write(line);
@@ -135,8 +149,26 @@ export class StdioBackend implements Backend {
     setImmediate(() => {
       const batch = this.batch ?? [];
       this.batch = undefined;
+      this.batchBytes = 0;
       if (batch.length > 0 && stdin.writable) stdin.write(batch.length === 1 ? batch[0] : batch.join(''));
     });
+  }
+
+  /** What waits for the server to read it stays under its maxQueueSize: a server that stops reading must not grow the host. */
+  private assertRoom(stdin: NonNullable<ChildProcess['stdin']>, bytes: number, limits: SendLimits): void {
+    try {
+      assertRoom(this.name, stdin.writableLength + this.batchBytes, bytes, limits);
+    } catch (err) {
+      if (!this.busy) {
+        this.busy = true;
+        this.log.line('host', `refusing new messages: the server does not read its input (${stdin.writableLength + this.batchBytes} bytes wait, resourceLimits.maxQueueSize is ${limits.maxQueuedBytes})`);
+        stdin.once('drain', () => {
+          this.busy = false;
+          this.log.line('host', 'the server reads its input again: accepting messages');
+        });
+      }
+      throw err;
+    }
   }
 
   /** Stops the whole process tree (TERM, then KILL after graceMs); idempotent. */
@@ -148,19 +180,32 @@ export class StdioBackend implements Backend {
     return this.closing;
   }
 
-  private receive(line: Buffer): void {
-    let msg: JsonRpcMessage;
+  /** One message's trouble stays with it: nothing thrown while handling a line may reach the stream (and the process). */
+  private receiveSafely(line: Buffer): void {
     try {
-      msg = JSON.parse(line.toString('utf8')) as JsonRpcMessage;
-    } catch {
-      this.log.line('stdout', line.toString('utf8').slice(0, 2000));
+      this.receive(line);
+    } catch (err) {
+      this.log.line('host', `a message from the server could not be handled: ${(err as Error).message}`);
+    }
+  }
+
+  private receive(line: Buffer): void {
+    const parsed = parseServerLine(line);
+    if (parsed.kind === 'noise') {
+      this.log.line('stdout', line.subarray(0, 8000).toString('utf8').slice(0, 2000));
       return;
     }
-    // JSON that is not a message (null, a number, an array) is noise on stdout, like any other non-JSON line.
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      this.log.line('stdout', line.toString('utf8').slice(0, 2000));
+    if (parsed.kind === 'too-deep') {
+      const action = tooDeepAction(parsed.id, parsed.hasMethod);
+      this.log.line('host', action.note);
+      if (action.kind === 'answer') this.deliver(action.reply);
+      else if (action.kind === 'refuse') this.send(action.reply);
       return;
     }
+    this.deliver(parsed.msg);
+  }
+
+  private deliver(msg: JsonRpcMessage): void {
     if (this.channel.handleResponse(msg)) return;
     if (msg.method === 'ping' && msg.id !== undefined && msg.id !== null) {
       this.send({ jsonrpc: '2.0', id: msg.id, result: {} });

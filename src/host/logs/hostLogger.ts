@@ -9,6 +9,8 @@ export class HostLogger {
     private readonly file: RotatingFile,
     private level: LogLevel,
     private readonly echo: boolean,
+    /** Applied to every message before it is written (known secret values). */
+    private readonly redact: (text: string) => string = (text) => text,
   ) {}
 
   setLevel(level: LogLevel): void {
@@ -34,7 +36,7 @@ export class HostLogger {
 
   private log(level: LogLevel, msg: string): void {
     if (RANK[level] < RANK[this.level]) return;
-    const line = `${new Date().toISOString()} ${level.padEnd(5)} ${msg}\n`;
+    const line = `${new Date().toISOString()} ${level.padEnd(5)} ${this.redact(msg)}\n`;
     this.file.write(line);
     if (this.echo) process.stderr.write(line);
   }

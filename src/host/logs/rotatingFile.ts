@@ -8,11 +8,15 @@ export class RotatingFile {
   private fd: number | undefined;
   private size = 0;
   private closed = false;
+  /** A write failed and nobody was told since the last write that worked. */
+  private failing = false;
 
   constructor(
     private readonly file: string,
     private readonly maxBytes = LOG_MAX_BYTES,
     private readonly keep = LOG_KEEP_FILES,
+    /** Told once when writes start failing (and again only after one worked meanwhile). */
+    private readonly onWriteError?: (file: string, err: Error) => void,
   ) {}
 
   write(text: string): void {
@@ -23,9 +27,17 @@ export class RotatingFile {
       if (this.size + bytes > this.maxBytes && this.size > 0) this.rotate();
       fs.writeSync(this.fd as number, text);
       this.size += bytes;
-    } catch {
+      this.failing = false;
+    } catch (err) {
       // A full disk or a removed folder must never take a server down with it; drop the line.
       this.closeFd();
+      if (this.failing) return;
+      this.failing = true;
+      try {
+        this.onWriteError?.(this.file, err as Error);
+      } catch {
+        // whoever listens must not turn a log problem into a crash
+      }
     }
   }
 

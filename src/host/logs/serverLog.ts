@@ -1,27 +1,44 @@
+import { systemClock, type Clock, type ClockTimer } from '../../shared/clock';
 import type { LogLine } from '../../shared/controlTypes';
-import { RotatingFile } from './rotatingFile';
+import type { RotatingFile } from './rotatingFile';
 
 export const LOG_RING_LINES = 1000;
 export const LOG_MAX_LINE_CHARS = 16 * 1024;
 /** Above this many lines in one second, lines are counted and dropped (the pipe is still drained). */
 export const LOG_MAX_LINES_PER_SECOND = 2000;
+const RATE_WINDOW_MS = 1000;
 
 type Listener = (line: LogLine) => void;
 
+export interface ServerLogOptions {
+  clock?: Clock;
+  /** Applied to every line before it is kept, written or shown (known secret values). */
+  redact?: (text: string) => string;
+}
+
 /**
  * One server's output log: splits stream chunks into lines, keeps the last lines in memory, appends them to a
- * rotating file, and tells followers. A flooding server is rate-limited so it cannot starve the host.
+ * rotating file, and tells followers. A flooding server is rate-limited so it cannot starve the host. Every line
+ * is redacted before it goes anywhere.
  */
 export class ServerLog {
   private readonly ring: LogLine[] = [];
   private readonly partial = new Map<LogLine['stream'], string>();
   private readonly listeners = new Set<Listener>();
-  private windowStart = 0;
+  private readonly clock: Clock;
+  private readonly redact: (text: string) => string;
+  private windowStart = -Infinity;
   private windowLines = 0;
   private dropped = 0;
-  private dropNote: NodeJS.Timeout | undefined;
+  private dropNote: ClockTimer | undefined;
 
-  constructor(private readonly file: RotatingFile) {}
+  constructor(
+    private readonly file: RotatingFile,
+    options: ServerLogOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.redact = options.redact ?? ((text) => text);
+  }
 
   /** Feeds a raw chunk of a stream; complete lines are recorded. */
   append(stream: LogLine['stream'], chunk: string): void {
@@ -32,35 +49,37 @@ export class ServerLog {
       text = text.slice(nl + 1);
     }
     if (text.length > LOG_MAX_LINE_CHARS) {
-      this.line(stream, `${text.slice(0, LOG_MAX_LINE_CHARS)}…`);
+      this.line(stream, text);
       text = '';
     }
     this.partial.set(stream, text);
   }
 
-  /** Records one whole line (used for the host's own notes about the server). */
+  /** Records one whole line (used for the host's own notes about the server); cut at LOG_MAX_LINE_CHARS. */
   line(stream: LogLine['stream'], text: string): void {
-    const now = Date.now();
-    if (now - this.windowStart >= 1000) {
+    const now = this.clock.now();
+    if (now - this.windowStart >= RATE_WINDOW_MS) {
       this.noteDropped();
       this.windowStart = now;
       this.windowLines = 0;
     }
     if (++this.windowLines > LOG_MAX_LINES_PER_SECOND && stream !== 'host') {
       // A server that floods and then falls silent still gets its note, when the second is over.
-      if (this.dropped++ === 0) this.dropNote = setTimeout(() => this.noteDropped(), this.windowStart + 1000 - now).unref();
+      if (this.dropped++ === 0) this.dropNote = this.clock.setTimeout(() => this.noteDropped(), this.windowStart + RATE_WINDOW_MS - now).unref();
       return;
     }
-    this.record({ time: new Date(now).toISOString(), stream, text: text.length > LOG_MAX_LINE_CHARS ? `${text.slice(0, LOG_MAX_LINE_CHARS)}…` : text });
+    // Redacted before it is cut, so a secret at the cut is not left half visible.
+    const clean = this.redact(text);
+    this.record({ time: new Date(now).toISOString(), stream, text: clean.length > LOG_MAX_LINE_CHARS ? `${clean.slice(0, LOG_MAX_LINE_CHARS)}…` : clean });
   }
 
   private noteDropped(): void {
-    if (this.dropNote) clearTimeout(this.dropNote);
+    this.clock.clearTimeout(this.dropNote);
     this.dropNote = undefined;
     if (this.dropped === 0) return;
     const n = this.dropped;
     this.dropped = 0;
-    this.record({ time: new Date().toISOString(), stream: 'host', text: `[${n} lines dropped: more than ${LOG_MAX_LINES_PER_SECOND} lines/s]` });
+    this.record({ time: new Date(this.clock.now()).toISOString(), stream: 'host', text: `[${n} lines dropped: more than ${LOG_MAX_LINES_PER_SECOND} lines/s]` });
   }
 
   /** The last n lines (all kept lines when n is omitted). */
@@ -81,7 +100,8 @@ export class ServerLog {
   }
 
   close(): void {
-    if (this.dropNote) clearTimeout(this.dropNote);
+    this.clock.clearTimeout(this.dropNote);
+    this.dropNote = undefined;
     this.listeners.clear();
     this.file.close();
   }
@@ -90,6 +110,12 @@ export class ServerLog {
     this.ring.push(entry);
     if (this.ring.length > LOG_RING_LINES) this.ring.splice(0, this.ring.length - LOG_RING_LINES);
     this.file.write(`${entry.time} [${entry.stream}] ${entry.text}\n`);
-    for (const l of this.listeners) l(entry);
+    for (const l of this.listeners) {
+      try {
+        l(entry);
+      } catch {
+        // a follower that fails (a closed stream) must not stop the log, nor the server that writes it
+      }
+    }
   }
 }

@@ -15,8 +15,13 @@ interface TrackedTree {
  */
 export class ProcessTracker {
   private readonly tracked = new Map<string, TrackedTree>();
+  /** The last write failed and that was logged: the next failure is not logged again until one works. */
+  private failing = false;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly log?: Pick<HostLogger, 'warn'>,
+  ) {}
 
   /** Records a freshly spawned server process, synchronously so a quick failure cannot overtake it. */
   add(server: string, pid: number): void {
@@ -98,8 +103,12 @@ export class ProcessTracker {
     try {
       writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.tracked)), { mode: 0o600 });
       renameSync(tmp, this.file);
-    } catch {
-      // state/ removed under us: orphan cleanup is best effort
+      this.failing = false;
+    } catch (err) {
+      // Orphan cleanup is best effort, but a host that can no longer record its servers says so (once).
+      if (this.failing) return;
+      this.failing = true;
+      this.log?.warn(`cannot record the servers' processes in ${this.file}: ${(err as Error).message}; a host killed now may leave them running`);
     }
   }
 }

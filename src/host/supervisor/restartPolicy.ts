@@ -12,9 +12,15 @@ export class RestartPolicy {
   private step = 0;
 
   constructor(
-    private readonly restartDelayMs: number,
-    private readonly maxRestarts: number,
+    private restartDelayMs: number,
+    private maxRestarts: number,
   ) {}
+
+  /** New limits from a config reload; the crash history and the backoff step are kept. */
+  configure(restartDelayMs: number, maxRestarts: number): void {
+    this.restartDelayMs = restartDelayMs;
+    this.maxRestarts = maxRestarts;
+  }
 
   /** Records a crash at `now` of a process that started at `startedAt` (if it ever ran) and decides what follows. */
   onCrash(now: number, startedAt: number | undefined): RestartDecision {

@@ -1,42 +1,28 @@
 import { SharedMcpError, hostStopping, toSharedMcpError } from '../../shared/errors';
+import { systemClock, type Clock } from '../../shared/clock';
 import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerState } from '../../shared/controlTypes';
 import { formatBytes } from '../../shared/units';
 import type { Backend, ServerInfo } from '../backends/backend';
-import type { InitializeParams } from '../backends/jsonRpc';
-import { openBackend } from '../backends/openBackend';
+import { openBackend, type OpenBackendOptions } from '../backends/openBackend';
 import { StdioBackend } from '../backends/stdioBackend';
-import type { ServerLog } from '../logs/serverLog';
+import { inPlacePlan, restartNeeded } from './definitionChange';
 import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from './processTable';
-import type { ProcessTracker } from './processTracker';
 import { IdleTimer } from './idleTimer';
-import { CRASH_WINDOW_MS, RestartPolicy } from './restartPolicy';
+import { CRASH_WINDOW_MS } from './restartPolicy';
+import { RestartSchedule } from './restartSchedule';
 import { secretAction } from './secretAction';
-import { missingSecrets, missingSecretsMessage, secretRefs, type SecretLookup } from './serverEnv';
+import { missingSecrets, missingSecretsMessage, secretRefs } from './serverEnv';
 import { StopGate } from './stopGate';
+import type { SupervisorDeps } from './supervisorDeps';
+import { SupervisorState } from './supervisorState';
+import { openFailure } from './openFailure';
+
+export type { StateChange } from './supervisorState';
+export type { SupervisorDeps } from './supervisorDeps';
 
 const REASON_STDERR_LINES = 5;
-
-export interface StateChange {
-  server: string;
-  state: ServerState;
-  previous: ServerState;
-  reason: string | null;
-}
-
-export interface SupervisorDeps {
-  log: ServerLog;
-  tracker: ProcessTracker;
-  /** The environment servers inherit (the login shell's, captured once). */
-  baseEnv(): Promise<NodeJS.ProcessEnv>;
-  /** The host's secrets, for ${secret:NAME}. */
-  secrets: SecretLookup;
-  stopGraceMs(): number;
-  /** What the host declares to the server in initialize. */
-  initParams(): InitializeParams;
-  maxMessageBytes(): number;
-}
 
 /**
  * Runs one configured server: start, stop, restart with exponential backoff, crash-loop detection, memory limit
@@ -44,36 +30,38 @@ export interface SupervisorDeps {
  * replaced backend harmless.
  */
 export class ServerSupervisor {
-  private readonly onDidChangeStateEmitter = new Emitter<StateChange>();
-  readonly onDidChangeState = this.onDidChangeStateEmitter.event;
+  private readonly status: SupervisorState;
+  readonly onDidChangeState: SupervisorState['onDidChange'];
   private readonly onDidChangeBackendEmitter = new Emitter<Backend | undefined>();
   /** Fires with the new backend once it is ready, and with undefined the moment it is gone (exit, stop, restart). */
   readonly onDidChangeBackend = this.onDidChangeBackendEmitter.event;
-  private current: ServerState;
   private backend: Backend | undefined;
   private generation = 0;
   private launching: Promise<void> | undefined;
   private readonly gate = new StopGate();
   private abortLaunch: AbortController | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private readonly idle = new IdleTimer((idleMs) => {
-    this.deps.log.line('host', `no session for ${Math.round(idleMs / 1000)}s: stopping until the next request`);
-    void this.stop('idle');
-  });
-  private policy: RestartPolicy;
+  private readonly clock: Clock;
+  private readonly idle: IdleTimer;
+  private readonly schedule: RestartSchedule;
   private startedAt: number | undefined;
   private disposed = false;
-  restarts = 0;
-  lastError: string | null = null;
+  /** A remote refused its credentials while its start was completing (before it became the backend). */
+  private refusedWhileStarting: { gen: number; reason: string } | undefined;
   serverInfo: ServerInfo | null = null;
 
   constructor(
     private definition: ServerDefinition,
     private readonly deps: SupervisorDeps,
   ) {
-    this.current = this.restingState();
-    if (this.current === 'needs-secret') this.lastError = missingSecretsMessage(this.missingSecrets());
-    this.policy = new RestartPolicy(definition.restartDelayMs, definition.maxRestarts);
+    this.clock = deps.clock ?? systemClock;
+    this.idle = new IdleTimer((idleMs) => {
+      this.deps.log.line('host', `no session for ${Math.round(idleMs / 1000)}s: stopping until the next request`);
+      this.stop('idle').catch((err: unknown) => this.note('the idle stop', err));
+    }, this.clock);
+    this.status = new SupervisorState(definition.name, this.restingState(), deps.redact);
+    this.onDidChangeState = this.status.onDidChange;
+    if (this.current === 'needs-secret') this.status.setError(missingSecretsMessage(this.missingSecrets()));
+    this.schedule = new RestartSchedule(definition, this.clock);
   }
 
   get name(): string {
@@ -83,7 +71,14 @@ export class ServerSupervisor {
     return this.definition;
   }
   get state(): ServerState {
-    return this.current;
+    return this.status.state;
+  }
+  /** Why the server is not running (or last stopped running), redacted; null when nothing went wrong. */
+  get lastError(): string | null {
+    return this.status.lastError;
+  }
+  private get current(): ServerState {
+    return this.status.state;
   }
   get pid(): number | null {
     return this.backend?.pid ?? null;
@@ -91,6 +86,10 @@ export class ServerSupervisor {
   /** The ready backend, when running. */
   get activeBackend(): Backend | undefined {
     return this.backend;
+  }
+  /** Restarts after crashes since the host started or the last manual start. */
+  get restarts(): number {
+    return this.schedule.restarts;
   }
   get startTime(): number | undefined {
     return this.current === 'running' ? this.startedAt : undefined;
@@ -113,9 +112,8 @@ export class ServerSupervisor {
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;
     if (manual) {
-      this.policy.reset();
-      this.restarts = 0;
-      this.lastError = null;
+      this.schedule.reset();
+      this.setError(null);
     }
     this.clearTimers();
     // Checked before anything starts: nothing is spawned (or flickers through starting) without its secrets.
@@ -135,7 +133,7 @@ export class ServerSupervisor {
     this.abortLaunch?.abort();
     const backend = this.backend;
     this.setBackend(undefined);
-    if (backend) this.closeBackend(backend, this.deps.stopGraceMs());
+    if (backend) void this.closeBackend(backend, this.deps.stopGraceMs());
     if (this.gate.closingAny || this.launching) this.setState('stopping', null);
     await previous;
     await this.launching; // an aborted start resolves once its process is gone
@@ -155,14 +153,33 @@ export class ServerSupervisor {
     await this.startUnlessStoppedSince(await this.stopCounted(), true);
   }
 
-  /** Applies a changed definition: a server that was up restarts with it (started, not awaited); one that was not takes its resting state. */
+  /**
+   * Applies a changed definition. A change that reaches the process (definitionChange.ts) restarts a server that
+   * was up (started, not awaited); one that was not takes its resting state. Anything else is applied in place:
+   * the process and every call in flight go on.
+   */
   async update(def: ServerDefinition): Promise<void> {
+    const before = this.definition;
+    if (!restartNeeded(before, def)) return this.applyInPlace(before, def);
     const wasUp = ['running', 'starting', 'crashed'].includes(this.current);
     const stops = await this.stopCounted();
     this.definition = def;
-    this.policy = new RestartPolicy(def.restartDelayMs, def.maxRestarts);
+    this.schedule.replace(def);
     this.rest();
-    if (wasUp || def.autoStart === true) this.startUnlessStoppedSince(stops, false).catch(() => undefined);
+    if (wasUp || def.autoStart === true) this.startUnlessStoppedSince(stops, false).catch((err: unknown) => this.note('the restart with the new config', err));
+  }
+
+  private applyInPlace(before: ServerDefinition, def: ServerDefinition): void {
+    this.definition = def;
+    const plan = inPlacePlan(before, def, this.current);
+    if (plan.fields.length === 0) return;
+    this.deps.log.line('host', `config changed (${plan.fields.join(', ')}): applied without a restart`);
+    if (plan.reconfigurePolicy) this.schedule.configure(def);
+    if (plan.rearmIdle) this.idle.update(def.idleTimeoutMs, this.current === 'running');
+    // The server was told (initialize) that roots may change: it asks again when told they did.
+    if (plan.notifyRoots) this.notify('notifications/roots/list_changed');
+    if (plan.rest) this.rest();
+    if (plan.start) this.start(false).catch((err: unknown) => this.note('the start for autoStart', err));
   }
 
   /** Starts if the config says so at host start (autoStart true); a failure shows in state and lastError. */
@@ -180,24 +197,28 @@ export class ServerSupervisor {
     return missingSecrets(this.definition, this.deps.secrets);
   }
 
-  /** Secrets changed (their names): see secretAction for what a server does then. Never throws. */
+  /** Secrets changed (their names): see secretAction for what a server does then. Never rejects. */
   async secretsChanged(changed: readonly string[]): Promise<void> {
     const used = secretRefs(this.definition).filter((n) => changed.includes(n));
     if (this.disposed || used.length === 0) return;
     const missing = this.missingSecrets();
     const lazy = this.definition.autoStart === 'lazy' || this.definition.sharing === 'per-session';
-    switch (secretAction(this.current, lazy, missing)) {
-      case 'restart': {
-        this.deps.log.line('host', `secret${used.length > 1 ? 's' : ''} ${used.join(', ')} changed: restarting`);
-        const stops = await this.stopCounted();
-        return this.startUnlessStoppedSince(stops, false).catch(() => undefined);
+    try {
+      switch (secretAction(this.current, lazy, missing)) {
+        case 'restart': {
+          this.deps.log.line('host', `secret${used.length > 1 ? 's' : ''} ${used.join(', ')} changed: restarting`);
+          const stops = await this.stopCounted();
+          return await this.startUnlessStoppedSince(stops, false);
+        }
+        case 'wait':
+          return this.settle('needs-secret', missingSecretsMessage(missing));
+        case 'rest':
+          return this.rest();
+        case 'start':
+          return await this.start();
       }
-      case 'wait':
-        return this.settle('needs-secret', missingSecretsMessage(missing));
-      case 'rest':
-        return this.rest();
-      case 'start':
-        return this.start().catch(() => undefined);
+    } catch (err) {
+      this.note('applying the changed secrets', err);
     }
   }
 
@@ -220,18 +241,22 @@ export class ServerSupervisor {
     const backend = this.backend;
     const gen = ++this.generation;
     this.setBackend(undefined);
-    this.lastError = reason;
+    this.setError(reason);
     // Crashed, not stopping: a config change meanwhile restarts it, and a start waits for the old tree (closing).
     this.setState('crashed', `${reason}; restarting`);
     // A stop that comes in meanwhile wins: no restart is scheduled then.
-    if (backend) void this.closeBackend(backend, this.deps.stopGraceMs()).then(() => gen === this.generation && this.recordCrash(reason));
+    if (backend) {
+      this.closeBackend(backend, this.deps.stopGraceMs())
+        .then(() => gen === this.generation && this.recordCrash(reason))
+        .catch((err: unknown) => this.note('the restart after the memory limit', err));
+    }
   }
 
   dispose(): Promise<void> {
     if (this.disposed) return Promise.resolve();
     this.disposed = true;
     return this.stop().finally(() => {
-      this.onDidChangeStateEmitter.dispose();
+      this.status.dispose();
       this.onDidChangeBackendEmitter.dispose();
     });
   }
@@ -251,56 +276,89 @@ export class ServerSupervisor {
     this.setState('starting', null);
     let backend: Backend;
     try {
-      backend = await openBackend(this.definition, {
-        baseEnv: this.deps.baseEnv(),
-        secrets: this.deps.secrets,
-        log: this.deps.log,
-        signal: abort.signal,
-        graceMs: this.deps.stopGraceMs(),
-        init: this.deps.initParams(),
-        maxMessageBytes: this.deps.maxMessageBytes(),
-        onSpawn: (pid) => this.deps.tracker.add(this.name, pid),
-        onSpawnUndone: (pid) => this.deps.tracker.remove(this.name, pid),
-      });
+      backend = await (this.deps.openBackend ?? openBackend)(this.definition, this.openOptions(gen, abort.signal));
     } catch (err) {
       if (gen !== this.generation) return;
-      const e = toSharedMcpError(err);
-      // A missing command or a bad reference will not fix itself by retrying; a 401 needs the user.
-      if (e.code === 'COMMAND_NOT_FOUND' || e.code === 'CONFIG_INVALID') return this.settle('failed', e.message);
-      if (e.code === 'UNAUTHORIZED') return this.settle('needs-auth', e.message);
-      if (e.code === 'SECRET_MISSING') return this.settle('needs-secret', e.message);
-      return this.recordCrash(this.withStderr(this.definition.transport === 'stdio' ? `did not complete MCP initialize: ${e.message}` : e.message));
+      const failure = openFailure(toSharedMcpError(err), this.definition);
+      return failure.state === 'crashed' ? this.recordCrash(this.withStderr(failure.reason)) : this.settle(failure.state, failure.reason);
     } finally {
       if (this.abortLaunch === abort) this.abortLaunch = undefined;
     }
+    this.adopt(gen, backend);
+  }
+
+  private openOptions(gen: number, signal: AbortSignal): OpenBackendOptions {
+    return {
+      baseEnv: this.deps.baseEnv(),
+      secrets: this.deps.secrets,
+      log: this.deps.log,
+      signal,
+      graceMs: this.deps.stopGraceMs(),
+      init: this.deps.initParams(),
+      maxMessageBytes: this.deps.maxMessageBytes(),
+      limits: () => this.definition,
+      onSpawn: (pid) => this.deps.tracker.add(this.name, pid),
+      onSpawnUndone: (pid) => this.deps.tracker.remove(this.name, pid),
+      onNeedsAuth: (reason) => this.needsAuth(gen, reason),
+    };
+  }
+
+  /** A backend that finished starting becomes the server's, unless a stop or a refusal came first. */
+  private adopt(gen: number, backend: Backend): void {
     if (gen !== this.generation) return void this.closeBackend(backend, 0);
     if (this.backend) void this.closeBackend(this.backend, 0); // never two live backends for one server
+    if (this.refusedWhileStarting?.gen === gen) {
+      void this.closeBackend(backend, 0);
+      return this.settle('needs-auth', this.refusedWhileStarting.reason);
+    }
     backend.onDidExit((reason) => this.onExit(gen, backend, reason));
     this.serverInfo = backend.serverInfo;
-    this.startedAt = Date.now();
+    this.startedAt = this.clock.now();
     this.setBackend(backend);
     this.setState('running', null);
     this.idle.update(this.definition.idleTimeoutMs, true);
     const pid = backend.pid;
     // A first look at the tree now, not only at the next periodic sample: a crash right away must still find grandchildren.
-    if (pid !== null) void readProcessTable().then((table) => this.backend === backend && this.observeTree(processTree(table, pid), table));
+    if (pid !== null) {
+      readProcessTable()
+        .then((table) => this.backend === backend && this.observeTree(processTree(table, pid), table))
+        .catch((err: unknown) => this.note('reading the process table', err));
+    }
+  }
+
+  /** A remote refused its credentials after initialize: it waits for the user (a new secret, a sign-in). */
+  private needsAuth(gen: number, reason: string): void {
+    if (gen !== this.generation) return;
+    const backend = this.backend;
+    if (!backend) {
+      if (this.current === 'starting') this.refusedWhileStarting = { gen, reason };
+      return;
+    }
+    ++this.generation;
+    this.setBackend(undefined);
+    void this.closeBackend(backend, 0);
+    this.settle('needs-auth', reason);
   }
 
   private onExit(gen: number, backend: Backend, reason: string): void {
     if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
     if (gen !== this.generation) return;
     this.setBackend(undefined);
-    this.closeBackend(backend, 0); // the group may hold grandchildren that outlived their parent
+    void this.closeBackend(backend, 0); // the group may hold grandchildren that outlived their parent
     const full = this.withStderr(reason);
     this.deps.log.line('host', full);
     this.recordCrash(full);
   }
 
+  /** Closes a backend, tracked until it is gone; never rejects (a failure is logged). */
   private closeBackend(backend: Backend, graceMs: number): Promise<void> {
     return this.gate.track(
-      backend.close(graceMs).then(() => {
-        if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
-      }),
+      backend.close(graceMs).then(
+        () => {
+          if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
+        },
+        (err: unknown) => this.note('stopping the server', err),
+      ),
     );
   }
 
@@ -312,34 +370,40 @@ export class ServerSupervisor {
   private recordCrash(reason: string): void {
     if (this.disposed) return;
     this.clearTimers();
-    this.lastError = reason;
-    const decision = this.policy.onCrash(Date.now(), this.startedAt);
-    if (decision.giveUp) return this.settle('failed', `crash loop: ${decision.crashes} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
-    const delay = decision.delayMs;
-    this.startedAt = undefined;
-    this.setState('crashed', `${reason}; restarting in ${Math.round(delay / 100) / 10}s`);
+    this.setError(reason);
     const gen = this.generation;
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (gen !== this.generation) return;
-      this.restarts++;
-      void this.launch();
-    }, delay);
+    const decision = this.schedule.afterCrash(this.startedAt, () => {
+      if (gen !== this.generation) return false;
+      this.launch().catch((err: unknown) => this.note('the restart', err));
+      return true;
+    });
+    if (decision.giveUp) return this.settle('failed', `crash loop: ${decision.crashes} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
+    this.startedAt = undefined;
+    this.setState('crashed', `${reason}; restarting in ${Math.round(decision.delayMs / 100) / 10}s`);
   }
 
   /** Ends in a state that waits for the user, with the reason. */
   private settle(state: 'failed' | 'needs-auth' | 'needs-secret', reason: string): void {
-    if (state === this.current && reason === this.lastError) return; // asked again (`up`), nothing new to tell
-    this.lastError = reason;
+    const clean = this.status.clean(reason);
+    if (state === this.current && clean === this.lastError) return; // asked again (`up`), nothing new to tell
+    this.setError(clean);
     this.startedAt = undefined;
-    this.deps.log.line('host', `${state}: ${reason}`);
-    this.setState(state, reason);
+    this.deps.log.line('host', `${state}: ${clean}`);
+    this.setState(state, clean);
   }
 
   private clearTimers(): void {
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.schedule.cancel();
     this.idle.cancel();
+  }
+
+  /** Sends a notification of the host's own to the running backend, if any; one that cannot go is logged. */
+  private notify(method: string): void {
+    try {
+      this.backend?.send({ jsonrpc: '2.0', method });
+    } catch (err) {
+      this.note(`sending ${method}`, err);
+    }
   }
 
   /** Where the server rests when nothing runs it: disabled, stopped, or idle (lazy: starts on demand; needs-secret while it could not). */
@@ -355,7 +419,7 @@ export class ServerSupervisor {
   private rest(): void {
     const state = this.restingState();
     if (state === 'needs-secret') return this.settle('needs-secret', missingSecretsMessage(this.missingSecrets()));
-    if (this.current === 'needs-secret') this.lastError = null;
+    if (this.current === 'needs-secret') this.setError(null);
     this.setState(state, null);
   }
 
@@ -366,9 +430,15 @@ export class ServerSupervisor {
   }
 
   private setState(state: ServerState, reason: string | null): void {
-    if (state === this.current && reason === null) return;
-    const previous = this.current;
-    this.current = state;
-    this.onDidChangeStateEmitter.fire({ server: this.name, state, previous, reason });
+    this.status.set(state, reason);
+  }
+
+  private setError(reason: string | null): void {
+    this.status.setError(reason);
+  }
+
+  /** Something that failed off the main path: it goes to the server's log, never into an unhandled rejection. */
+  private note(what: string, err: unknown): void {
+    this.deps.log.line('host', `${what} failed: ${toSharedMcpError(err).message}`);
   }
 }

@@ -23,26 +23,28 @@ export class StopGate {
     this.count++;
     const p = run(this.running);
     this.running = p;
-    void p.finally(() => {
+    // Both ways: a rejected stop is its caller's to handle; here it only must not linger as "running".
+    const clear = (): void => {
       if (this.running === p) this.running = undefined;
-    });
+    };
+    p.then(clear, clear);
     return p;
   }
 
-  /** Tracks a backend's close until it settles. */
+  /** Tracks a backend's close until it settles (the caller handles a rejection; the gate only waits for it). */
   track(closing: Promise<void>): Promise<void> {
     const p = closing.finally(() => this.closing.delete(p));
     this.closing.add(p);
     return p;
   }
 
-  /** Resolves when every tracked close has settled. */
+  /** Resolves when every tracked close has settled, however it settled. */
   async allClosed(): Promise<void> {
-    while (this.closing.size > 0) await Promise.all(this.closing);
+    while (this.closing.size > 0) await Promise.allSettled(this.closing);
   }
 
-  /** Resolves when no stop runs and nothing is closing. */
+  /** Resolves when no stop runs and nothing is closing; a failed earlier stop does not fail what waits for it. */
   async quiet(): Promise<void> {
-    while (this.running || this.closing.size > 0) await (this.running ?? Promise.all(this.closing));
+    while (this.running || this.closing.size > 0) await Promise.allSettled(this.running ? [this.running] : this.closing);
   }
 }

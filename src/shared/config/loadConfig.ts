@@ -116,7 +116,7 @@ export function diffServers(before: ServerDefinition[], after: ServerDefinition[
 }
 
 /** JSON with object keys sorted, so reordering keys in env or headers is not a change; array order still counts. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
   );

@@ -1,10 +1,30 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as net from 'node:net';
+import { ControlClient } from '../../../src/client/controlClient';
+import type { HostEvent } from '../../../src/shared/controlTypes';
 import { CLI, TestHome, alive, fixture, freePort } from '../../helpers/hostHarness';
+
+/** Polls a condition (files, /proc) until it holds; throws naming it after timeoutMs. */
+async function waitUntil(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Regression tests for races between stop, start, memory restarts, shutdown and a killed host. */
 describe('lifecycle races (real host)', function () {
@@ -22,7 +42,7 @@ describe('lifecycle races (real host)', function () {
     await t.waitForState('stub', 'running');
     const hostPid = (await t.registry())?.pid as number;
     const first = t.cli(['restart', 'stub']);
-    await sleep(300);
+    await t.waitForState('stub', 'stopping'); // the first restart is stopping the stubborn process
     const second = t.cli(['restart', 'stub']);
     assert.equal((await first).code, 0);
     assert.equal((await second).code, 0);
@@ -35,7 +55,7 @@ describe('lifecycle races (real host)', function () {
     await t.cli(['up']);
     const { pid } = await t.waitForState('stub', 'running');
     const down = t.cli(['down', 'stub']);
-    await sleep(700);
+    await t.waitForState('stub', 'stopping'); // still killing: SIGTERM is ignored for the 2 s grace
     const hostDown = await t.cli(['down', '--host']);
     assert.equal(hostDown.code, 0, hostDown.stderr);
     await down;
@@ -52,7 +72,8 @@ describe('lifecycle races (real host)', function () {
     await t.waitFor((s) => s.servers[0].state === 'crashed' && /memory limit/.test(s.servers[0].lastError ?? ''), 30_000, 'the memory-limit stop');
     const down = await t.cli(['down', 'hog']);
     assert.equal(down.code, 0, down.stderr);
-    await sleep(1500);
+    // That no restart is left waiting is proven with a fake clock in test/unit/host/supervisor/serverSupervisor.test.ts
+    // ("a stop after a memory-limit stop wins"); here: the stop ends stopped, with nothing running.
     const s = await t.server('hog');
     assert.equal(s.state, 'stopped');
     assert.equal(s.pid, null);
@@ -63,8 +84,11 @@ describe('lifecycle races (real host)', function () {
     await t.cli(['up']);
     await t.waitForState('stub', 'running');
     const oldHost = (await t.registry())?.pid as number;
+    const events: HostEvent[] = [];
+    const sub = new ControlClient((await t.registry())!).events((e) => events.push(e), () => undefined);
     const hostDown = t.cli(['down', '--host']);
-    await sleep(400);
+    await waitUntil(() => events.some((e) => e.type === 'host-stopping'), 'the host to start shutting down');
+    sub.dispose();
     // The stopping host no longer accepts connections: the late `up` is refused, or starts a fresh host.
     const up = await t.cli(['up', 'stub']);
     if (up.code === 0) assert.notEqual((await t.registry())?.pid, oldHost, 'a fresh host, not the one shutting down');
@@ -82,11 +106,11 @@ describe('lifecycle races (real host)', function () {
     const up = t.cli(['up']);
     await t.waitForState('mute', 'starting');
     let pid = 0;
-    while (!pid) {
-      const tracked = await fs.readFile(path.join(t.home, 'state', 'processes.json'), 'utf8').catch(() => '{}');
+    await waitUntil(async () => {
+      const tracked = await fs.readFile(path.join((t as TestHome).home, 'state', 'processes.json'), 'utf8').catch(() => '{}');
       pid = JSON.parse(tracked).mute?.root ?? 0;
-      await sleep(50);
-    }
+      return pid !== 0;
+    }, 'the starting process in state/processes.json');
     const down = await t.cli(['down', 'mute']);
     assert.equal(down.code, 0, down.stderr);
     assert.equal((await up).code, 0);
@@ -97,9 +121,14 @@ describe('lifecycle races (real host)', function () {
   it('`serve` and `up` started together end with one host', async () => {
     t = await TestHome.create({ echo: fixture('fixtureServer.js') });
     const serve = spawn(process.execPath, [CLI, 'serve'], { env: t.env, stdio: 'ignore', detached: true });
+    let serveExited = false;
+    serve.once('exit', () => (serveExited = true));
     const up = await t.cli(['up']);
     assert.equal(up.code, 0, up.stderr);
-    await sleep(1000);
+    // Settled: `serve` gave up (its host lost the claim, or it found the other) or its host is the registered one.
+    await waitUntil(async () => serveExited || parentOf((await t!.registry())?.pid ?? 0) === serve.pid, '`serve` to win or give up');
+    const hostCount = async (): Promise<number> => (await Promise.all((t as TestHome).processes().map((p) => fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')))).filter((c) => c.includes('host.js')).length;
+    await waitUntil(async () => (await hostCount()) === 1, 'the losing host to exit');
     const reg = await t.registry();
     const hosts = t.processes().filter((p) => p === reg?.pid || !(t as TestHome).processes().includes(p));
     const hostCmds = await Promise.all(t.processes().map(async (p) => [p, await fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')] as const));
@@ -120,12 +149,14 @@ describe('lifecycle races (real host)', function () {
     await t.writeConfig({ tree: fixture('grandchildServer.js', { env: { FIXTURE_PID_FILE: pidFile } }) });
     await t.cli(['up']);
     await t.waitForState('tree', 'running');
-    await sleep(500); // the first tree sample is recorded in state/processes.json
     const [root, inGroup, escaped] = (await fs.readFile(pidFile, 'utf8')).trim().split('\n').map(Number);
+    const recorded = async (): Promise<number[]> => (JSON.parse(await fs.readFile(path.join((t as TestHome).home, 'state', 'processes.json'), 'utf8').catch(() => '{}')).tree?.members ?? []).map((m: { pid: number }) => m.pid);
+    await waitUntil(async () => {
+      const members = await recorded();
+      return [inGroup, escaped].every((p) => members.includes(p));
+    }, 'the tree sample in state/processes.json');
     process.kill((await t.registry())?.pid as number, 'SIGKILL');
-    const deadline = Date.now() + 5000;
-    while (alive(root) && Date.now() < deadline) await sleep(50); // it exits on its own once stdin closes
-    assert.equal(alive(root), false, 'the server exited when its host died');
+    await waitUntil(() => !alive(root), 'the server to exit once its stdin closed (its host died)', 5000);
     assert.ok(alive(escaped) && alive(inGroup), 'its grandchildren did not');
     const up = await t.cli(['up']);
     assert.equal(up.code, 0, up.stderr);
@@ -138,11 +169,11 @@ describe('lifecycle races (real host)', function () {
     await t.cli(['up']);
     const { pid } = await t.waitForState('stub', 'running');
     const restart = t.cli(['restart', 'stub']);
-    await sleep(300);
+    await t.waitForState('stub', 'stopping');
     const down = await t.cli(['down', 'stub']);
     assert.equal(down.code, 0, down.stderr);
+    // The restart has returned: it saw the later stop and started nothing (no start of it is left pending).
     await restart;
-    await sleep(500);
     const s = await t.server('stub');
     assert.equal(s.state, 'stopped');
     assert.equal(alive(pid as number), false);

@@ -1,8 +1,11 @@
 import { strict as assert } from 'node:assert';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import { ControlClient } from '../../../src/client/controlClient';
 import type { HostEvent } from '../../../src/shared/controlTypes';
 import { TestHome, fixture } from '../../helpers/hostHarness';
+import { connect, textOf } from '../../helpers/mcpClients';
 
 describe('config hot reload (real host)', function () {
   let t: TestHome | undefined;
@@ -36,6 +39,44 @@ describe('config hot reload (real host)', function () {
       assert.deepEqual(reloaded && { a: reloaded.added, r: reloaded.removed, c: reloaded.changed }, { a: ['added'], r: ['drop'], c: ['change'] });
     } finally {
       sub.dispose();
+    }
+  });
+
+  it('a save that changes only tools, roots or idleTimeout keeps the process: a call in flight completes, same pid (regression: defect 2)', async () => {
+    t = await TestHome.create({});
+    // Roots the server was offered at start (a change among them needs no restart; their appearing would).
+    const hold = fixture('holdServer.js', { roots: [path.join(t.home, 'first-root')] });
+    await t.writeConfig({ srv: hold });
+    await t.cli(['up']);
+    const before = await t.waitForState('srv', 'running');
+    const events: HostEvent[] = [];
+    const sub = new ControlClient((await t.registry())!).events((e) => events.push(e), () => undefined);
+    const { client } = await connect(t, 'srv');
+    try {
+      const release = path.join(t.home, 'release');
+      const inFlight = client.callTool({ name: 'hold', arguments: { file: release } });
+      await t.waitFor(() => existsSync(`${release}.received`), 10_000, 'the call to reach the server');
+      await t.writeConfig({ srv: { ...hold, tools: { disabled: ['echo'] }, roots: [path.join(t.home, 'second-root')], idleTimeout: '1h' } });
+      await t.waitFor(() => events.some((e) => e.type === 'config-reloaded'), 10_000, 'the reload');
+      const reloaded = events.find((e) => e.type === 'config-reloaded');
+      assert.deepEqual(reloaded?.type === 'config-reloaded' && reloaded.changed, ['srv'], 'the reload lists the server as changed');
+      const after = await t.server('srv');
+      assert.equal(after.state, 'running');
+      assert.equal(after.pid, before.pid, 'the same process');
+      assert.equal(after.restarts, 0);
+      writeFileSync(release, '');
+      assert.equal(textOf(await inFlight), 'held', 'the call in flight completed');
+      const tools = (await client.listTools()).tools.map((x) => x.name);
+      assert.deepEqual(tools, ['hold', 'pid'], 'the new tools filter applies at once');
+      assert.ok(!events.some((e) => e.type === 'server-state' && e.server === 'srv'), 'no state change at all');
+
+      // What reaches the process still restarts it.
+      await t.writeConfig({ srv: { ...hold, tools: { disabled: ['echo'] }, roots: [path.join(t.home, 'second-root')], idleTimeout: '1h', env: { CHANGED: '1' } } });
+      const restarted = await t.waitFor((s) => s.servers[0].state === 'running' && s.servers[0].pid !== before.pid, 20_000, 'the restart for a changed env');
+      assert.notEqual(restarted.servers[0].pid, before.pid);
+    } finally {
+      sub.dispose();
+      await client.close();
     }
   });
 

@@ -104,6 +104,39 @@ describe('${secret:NAME} (real host, real servers)', function () {
     assert.match(shown, /secrets changed: API_KEY/, 'the host log names what changed');
   });
 
+  it('redacts a secret that a server prints on stderr from status, events, host.log, its log file, `logs` and followers (regression: attack 5)', async () => {
+    const KEY = 'sk-leaked-4e9b2d7c0a1f';
+    t = await TestHome.create({ leak: fixture('leakServer.js', { env: { API_KEY: '${secret:API_KEY}' }, resourceLimits: { maxRestarts: 1, restartDelay: 50 } }) });
+    await t.cli(['up']);
+    await t.waitForState('leak', 'needs-secret');
+    const c = await control(t);
+    const events: HostEvent[] = [];
+    const followed: string[] = [];
+    const sub = c.events((e) => events.push(e), () => undefined);
+    const follower = c.followLogs('leak', 0, (l) => followed.push(l.text), () => undefined);
+    try {
+      await c.setSecrets({ set: { API_KEY: KEY } });
+      const failed = await t.waitForState('leak', 'failed', 20_000);
+      await t.waitFor(() => events.some((e) => e.type === 'server-state' && e.state === 'failed') && followed.some((l) => l.includes('crash loop')), 10_000, 'the failure in the events and the follower');
+      const places: Record<string, string> = {
+        'status --json (lastError)': (await t.cli(['status', '--json'])).stdout,
+        'the events stream': JSON.stringify(events),
+        'host.log': await fs.readFile(path.join(t.home, 'logs', 'host.log'), 'utf8'),
+        'logs/leak.log': await fs.readFile(path.join(t.home, 'logs', 'leak.log'), 'utf8'),
+        '`shared-mcp logs leak`': (await t.cli(['logs', 'leak', '-n', '1000'])).stdout,
+        'a log follower': followed.join('\n'),
+      };
+      for (const [place, text] of Object.entries(places)) {
+        assert.ok(!text.includes(KEY), `the key shows in ${place}`);
+        assert.match(text, /\[redacted\]/, `${place} shows [redacted] where the key was`);
+      }
+      assert.match(failed.lastError ?? '', /fatal: the key \[redacted\] was refused/);
+    } finally {
+      sub.dispose();
+      follower.dispose();
+    }
+  });
+
   it('answers bad POST /api/secrets bodies with one line that names no value, and changes nothing', async () => {
     t = await TestHome.create({ sec: withSecret() });
     await t.cli(['up']);

@@ -1,7 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT, TestHome, alive, fixture } from '../../helpers/hostHarness';
 
 const bin = (pkg: string): string => path.join(ROOT, 'node_modules', '@modelcontextprotocol', pkg, 'dist', 'index.js');
@@ -53,6 +52,25 @@ describe('supervisor (real host, real servers)', function () {
     assert.match(again.stdout, /failed/);
   });
 
+  it('fails a server that speaks only the 2026-07-28 protocol at once: no crash loop (regression)', async () => {
+    t = await TestHome.create({});
+    const starts = path.join(t.home, 'starts');
+    await t.writeConfig({ modern: fixture('modernOnlyServer.js', { autoStart: false, env: { FIXTURE_STARTS_FILE: starts } }) });
+    await t.cli(['up']);
+    const began = Date.now();
+    const up = await t.cli(['up', 'modern']);
+    const s = await t.server('modern');
+    const elapsed = Date.now() - began;
+    assert.equal(up.code, 1);
+    assert.equal(s.state, 'failed', `${s.state}: ${s.lastError}`);
+    assert.equal(s.lastError, 'this server speaks only protocol 2026-07-28; Shared MCP does not serve that era yet');
+    assert.equal(s.restarts, 0);
+    assert.equal(s.pid, null);
+    assert.equal((await fs.readFile(starts, 'utf8')).trim().split('\n').length, 1, 'started once');
+    // Generous for a loaded machine: a crash loop would take minutes (10 restarts with backoff) to reach failed.
+    assert.ok(elapsed < 10_000, `failed after ${elapsed} ms`);
+  });
+
   it('fails a server whose command does not exist, with a clear reason', async () => {
     t = await TestHome.create({ ghost: { command: 'definitely-not-a-command-xyz' } });
     const up = await t.cli(['up', 'ghost']);
@@ -98,7 +116,9 @@ describe('supervisor (real host, real servers)', function () {
     t = await TestHome.create({ flood: fixture('floodServer.js'), echo: fixture('fixtureServer.js') });
     await t.cli(['up']);
     await t.waitForState('flood', 'running');
-    await sleep(1500);
+    const floodLog = path.join(t.home, 'logs', 'flood.log');
+    // Flooding for real: the rate limit has dropped lines (its note is in the log file).
+    await t.waitFor(() => /lines dropped/.test(readFileSync(floodLog, 'utf8')), 30_000, 'the rate limit to drop lines');
     const started = Date.now();
     const st = await t.status();
     assert.ok(Date.now() - started < 5000, 'status answered while flooding');

@@ -12,6 +12,7 @@ describe('SharedMcpError', () => {
     ['SERVER_BUSY', 503, -32603, 1],
     ['NEEDS_AUTH', 503, -32603, 1],
     ['UNSUPPORTED_PROTOCOL_VERSION', 400, -32022, 1],
+    ['PROTOCOL_ERA_UNSUPPORTED', 502, -32603, 1],
     ['HOST_UNREACHABLE', 503, -32603, 1],
     ['HOST_START_FAILED', 503, -32603, 1],
     ['HOST_RUNNING', 409, -32603, 1],

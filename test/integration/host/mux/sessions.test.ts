@@ -112,7 +112,8 @@ describe('sessions: durability, limits and security on /mcp/<server>', function 
   });
 
   it('round-trips a 10 MB message under the default cap; over a lower cap it gets an error and the backend lives on', async () => {
-    t = await TestHome.create({ proto: fixture('protocolServer.js') });
+    // The fixture reads lines of any size: it may take more than the 10 MiB default towards servers.
+    t = await TestHome.create({ proto: fixture('protocolServer.js', { resourceLimits: { maxMessageSize: '32M' } }) });
     await t.cli(['up']);
     const { client } = await connect(t, 'proto');
     clients.push(client);

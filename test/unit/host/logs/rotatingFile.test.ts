@@ -99,4 +99,20 @@ describe('RotatingFile', () => {
     rf = new RotatingFile(path.join(dir, 'missing', 'x.log'), 100, 2);
     assert.doesNotThrow(() => rf?.write('a\n'));
   });
+
+  it('tells its listener once when writes start failing, and again only after one worked (regression)', () => {
+    const gone = path.join(dir, 'gone', 'server.log');
+    const errors: string[] = [];
+    rf = new RotatingFile(gone, 3, 3, (f, err) => errors.push(`${f}: ${(err as NodeJS.ErrnoException).code}`));
+    rf.write('a\n');
+    rf.write('b\n');
+    assert.deepEqual(errors, [`${gone}: ENOENT`]);
+    fs.mkdirSync(path.dirname(gone));
+    rf.write('c\n');
+    assert.equal(read(gone), 'c\n');
+    fs.rmSync(path.dirname(gone), { recursive: true });
+    rf.write('d\n'); // rotates: the rename fails
+    rf.write('e\n');
+    assert.equal(errors.length, 2);
+  });
 });

@@ -6,8 +6,19 @@ import * as path from 'node:path';
 import { readProcessTable, type ProcessInfo } from '../../../../src/host/supervisor/processTable';
 import { ProcessTracker } from '../../../../src/host/supervisor/processTracker';
 
-function sleeper(): ChildProcess {
-  return spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+/** A process that answers each line on its stdin with the same line: proof that it is alive and running. */
+async function sleeper(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', "process.stdin.on('data', (d) => process.stdout.write(d))"], { stdio: ['pipe', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+  return child;
+}
+
+/** Resolves once the process has echoed a line written now; a process killed before cannot. */
+function answers(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.stdout?.once('data', () => resolve());
+    child.stdin?.write('ping\n');
+  });
 }
 
 function isAlive(child: ChildProcess): boolean {
@@ -23,7 +34,10 @@ describe('ProcessTracker', () => {
     file = path.join(dir, 'processes.json');
   });
   afterEach(() => {
-    for (const c of children.splice(0)) c.kill('SIGKILL');
+    for (const c of children.splice(0)) {
+      c.stdin?.destroy();
+      c.kill('SIGKILL');
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -34,10 +48,9 @@ describe('ProcessTracker', () => {
   }
 
   it('killAllNow kills only processes whose start time still matches (a reused pid is spared) (regression)', async () => {
-    const root = sleeper();
-    const stranger = sleeper();
+    const root = await sleeper();
+    const stranger = await sleeper();
     children.push(root, stranger);
-    await new Promise((r) => setTimeout(r, 200));
     const tracker = new ProcessTracker(file);
     tracker.add('srv', root.pid as number);
     // A member recorded long ago whose pid now belongs to the stranger: same pid, another start time.
@@ -48,16 +61,16 @@ describe('ProcessTracker', () => {
     assert.ok(recorded.includes(impostor.pid), 'the impostor was recorded as a member');
     tracker.killAllNow();
     await new Promise((r) => root.once('exit', r));
-    await new Promise((r) => setTimeout(r, 200));
     assert.equal(isAlive(root), false);
+    // A SIGKILL sent before this line would have ended it before it could run again to answer.
+    await answers(stranger);
     assert.equal(isAlive(stranger), true, 'a process that is not the recorded one survives');
   });
 
   it('drops dead members when it observes a new sample, so the record does not grow (regression)', async () => {
-    const root = sleeper();
-    const child = sleeper();
+    const root = await sleeper();
+    const child = await sleeper();
     children.push(root, child);
-    await new Promise((r) => setTimeout(r, 200));
     const tracker = new ProcessTracker(file);
     tracker.add('srv', root.pid as number);
     const childInfo = await info(child.pid as number);
@@ -70,15 +83,31 @@ describe('ProcessTracker', () => {
   });
 
   it('keeps a member that left the tree while it is still alive (a grandchild re-parented to init)', async () => {
-    const root = sleeper();
-    const escaped = sleeper();
+    const root = await sleeper();
+    const escaped = await sleeper();
     children.push(root, escaped);
-    await new Promise((r) => setTimeout(r, 200));
     const tracker = new ProcessTracker(file);
     tracker.add('srv', root.pid as number);
     tracker.observe('srv', root.pid as number, [await info(root.pid as number), await info(escaped.pid as number)], await readProcessTable());
     tracker.observe('srv', root.pid as number, [await info(root.pid as number)], await readProcessTable());
     const pids = JSON.parse(fs.readFileSync(file, 'utf8')).srv.members.map((m: { pid: number }) => m.pid).sort();
     assert.deepEqual(pids, [root.pid, escaped.pid].sort());
+  });
+
+  it('logs a failing processes.json write once, and again only after a write worked (regression)', async () => {
+    const root = await sleeper();
+    children.push(root);
+    const warnings: string[] = [];
+    const missing = path.join(dir, 'gone', 'processes.json');
+    const tracker = new ProcessTracker(missing, { warn: (m) => warnings.push(m) });
+    tracker.add('srv', root.pid as number);
+    tracker.remove('srv', root.pid as number);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /cannot record the servers' processes in .*gone\/processes\.json: ENOENT/);
+    fs.mkdirSync(path.dirname(missing));
+    tracker.add('srv', root.pid as number);
+    fs.rmSync(path.dirname(missing), { recursive: true });
+    tracker.remove('srv', root.pid as number);
+    assert.equal(warnings.length, 2);
   });
 });

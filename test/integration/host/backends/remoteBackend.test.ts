@@ -1,0 +1,117 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CredentialSource } from '../../../../src/host/backends/credentialSource';
+import type { JsonRpcMessage } from '../../../../src/host/backends/jsonRpc';
+import { RemoteBackend } from '../../../../src/host/backends/remoteBackend';
+import { RotatingFile } from '../../../../src/host/logs/rotatingFile';
+import { ServerLog } from '../../../../src/host/logs/serverLog';
+import { parseConfig } from '../../../../src/shared/config/loadConfig';
+import { ProtectedRemote } from '../../../helpers/protectedRemote';
+
+const DEEP = 6000;
+const deepJson = (): string => '{"a":'.repeat(DEEP) + '1' + '}'.repeat(DEEP);
+
+describe('RemoteBackend (a real protected Streamable HTTP server)', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let log: ServerLog;
+  let remote: ProtectedRemote;
+  let backend: RemoteBackend | undefined;
+  let token: string;
+  let refusals: string[];
+  const credentials: CredentialSource = { headers: () => Promise.resolve({ Authorization: `Bearer ${token}` }), hint: 'set a new token, then try again' };
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shared-mcp-remote-'));
+    log = new ServerLog(new RotatingFile(path.join(dir, 'server.log')));
+    remote = await ProtectedRemote.start(['first-token-1a2b3c4d', 'second-token-5e6f7a8b']);
+    token = 'first-token-1a2b3c4d';
+    refusals = [];
+  });
+  afterEach(async () => {
+    await backend?.close();
+    backend = undefined;
+    await remote.close();
+    log.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function connect(): Promise<RemoteBackend> {
+    const def = parseConfig(JSON.stringify({ mcpServers: { api: { type: 'http', url: remote.url } } }), path.join(dir, 'config.jsonc')).servers[0];
+    backend = await RemoteBackend.connect(def, {
+      credentials,
+      init: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'test', version: '1' } },
+      timeoutMs: 10_000,
+      log,
+      signal: new AbortController().signal,
+      limits: () => def,
+      onNeedsAuth: (reason) => refusals.push(reason),
+    });
+    return backend;
+  }
+
+  /** Sends a request through the mux's path (send + attach) and resolves with its answer. */
+  function call(b: RemoteBackend, answers: Map<unknown, (m: JsonRpcMessage) => void>, id: number, name: string): Promise<JsonRpcMessage> {
+    return new Promise((resolve) => {
+      answers.set(id, resolve);
+      b.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: { text: name } } });
+    });
+  }
+
+  function attach(b: RemoteBackend): Map<unknown, (m: JsonRpcMessage) => void> {
+    const answers = new Map<unknown, (m: JsonRpcMessage) => void>();
+    b.attach((m) => answers.get(m.id)?.(m));
+    return answers;
+  }
+
+  it('asks the credential source on every request: a changed token is used by the next request, without reconnecting', async () => {
+    const b = await connect();
+    await b.request('tools/list', {}, 5000);
+    token = 'second-token-5e6f7a8b';
+    await b.request('tools/list', {}, 5000);
+    assert.deepEqual(remote.authorizationsOf('tools/list'), ['Bearer first-token-1a2b3c4d', 'Bearer second-token-5e6f7a8b']);
+    assert.equal(remote.initializeCount, 1, 'one initialize: no reconnect');
+    const sessions = new Set(remote.seen.filter((s) => s.rpcMethod === 'tools/list').map((s) => s.session));
+    assert.equal(sessions.size, 1, 'the same MCP session');
+  });
+
+  it('answers what is in flight with NEEDS_AUTH when the token is refused after initialize, and says so once', async () => {
+    const b = await connect();
+    const answers = attach(b);
+    assert.equal((await call(b, answers, 1, 'echo')).error, undefined);
+    remote.deny = { status: 401, challenge: 'Bearer error="invalid_token", error_description="expired", resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"' };
+    const [first, second] = await Promise.all([call(b, answers, 2, 'echo'), call(b, answers, 3, 'echo')]);
+    for (const answer of [first, second]) {
+      assert.match(answer.error?.message ?? '', /^server "api" needs sign-in: the server refused the credentials \(HTTP 401, invalid_token\); set a new token, then try again$/);
+      assert.equal((answer.error?.data as { code?: string }).code, 'NEEDS_AUTH');
+    }
+    assert.equal(refusals.length, 1, 'the supervisor hears of it once');
+    const after = await call(b, answers, 4, 'echo');
+    assert.equal((after.error?.data as { code?: string }).code, 'NEEDS_AUTH', 'a request after the refusal is answered at once');
+  });
+
+  it('refuses, for its caller alone, a message over the server\'s maxMessageSize; one that cannot be serialized; both send nothing', async () => {
+    const b = await connect();
+    const before = remote.seen.length;
+    const big = { jsonrpc: '2.0' as const, id: 9, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x'.repeat(11 * 1024 * 1024) } } };
+    assert.throws(() => b.send(big), (e: Error & { code?: string }) => e.code === 'PAYLOAD_TOO_LARGE' && /resourceLimits\.maxMessageSize/.test(e.message));
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    assert.throws(() => b.send({ jsonrpc: '2.0', id: 10, method: 'tools/call', params: circular }), (e: Error & { code?: string }) => e.code === 'PARSE_ERROR');
+    assert.equal(remote.seen.length, before, 'nothing reached the server');
+    const answers = attach(b);
+    assert.equal((await call(b, answers, 11, 'echo')).error, undefined, 'the connection is unharmed');
+  });
+
+  it('turns an answer nested 6,000 deep into an error for its caller', async () => {
+    remote.raw.set('deep', (id) => `{"jsonrpc":"2.0","id":${id},"result":{"content":[],"structuredContent":${deepJson()}}}`);
+    const b = await connect();
+    const answers = attach(b);
+    const answer = await call(b, answers, 21, 'deep');
+    assert.match(answer.error?.message ?? '', /nested deeper than 512 levels/);
+    assert.equal((await call(b, answers, 22, 'echo')).error, undefined, 'the connection is unharmed');
+    assert.ok(log.tail().some((l) => /dropped the server's answer to request 21/.test(l.text)));
+  });
+});

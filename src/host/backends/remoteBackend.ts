@@ -151,8 +151,8 @@ export class RemoteBackend implements Backend {
     }
   }
 
-  request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    return this.channel.request(method, params, timeoutMs);
+  request(method: string, params: Record<string, unknown>, timeoutMs: number, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    return this.channel.request(method, params, timeoutMs, signal);
   }
 
   /** Closes the connection; idempotent. */

@@ -122,8 +122,8 @@ export class StdioBackend implements Backend {
     return result;
   }
 
-  request(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    return this.channel.request(method, params, timeoutMs);
+  request(method: string, params: Record<string, unknown>, timeoutMs: number, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    return this.channel.request(method, params, timeoutMs, signal);
   }
 
   attach(onMessage: (msg: JsonRpcMessage) => void, onOversized?: Parameters<Inbox['attach']>[1]): void {

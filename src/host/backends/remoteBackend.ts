@@ -43,7 +43,8 @@ export class RemoteBackend implements Backend {
   readonly onDidExit = this.onDidExitEmitter.event;
   serverInfo: ServerInfo | null = null;
   initializeResult: InitializeResult | null = null;
-  private readonly inbox = new Inbox();
+  // A consumer (the mux) that throws on one message is noted in this server's log, like any message's trouble.
+  private readonly inbox = new Inbox((err) => this.noteUnhandled(err));
   private readonly channel: RpcChannel;
   private readonly transport: Transport;
   /** Requests sent and not answered yet: a refusal of the credentials answers them all. */
@@ -201,8 +202,12 @@ export class RemoteBackend implements Backend {
     try {
       this.receive(msg);
     } catch (err) {
-      this.options.log.line('host', `a message from the server could not be handled: ${(err as Error).message}`);
+      this.noteUnhandled(err);
     }
+  }
+
+  private noteUnhandled(err: unknown): void {
+    this.options.log.line('host', `a message from the server could not be handled: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   private receive(msg: JsonRpcMessage): void {

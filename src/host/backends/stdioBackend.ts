@@ -32,7 +32,8 @@ export class StdioBackend implements Backend {
   readonly onDidExit = this.onDidExitEmitter.event;
   serverInfo: ServerInfo | null = null;
   initializeResult: InitializeResult | null = null;
-  private readonly inbox = new Inbox();
+  // A consumer (the mux) that throws on one message is noted in this server's log, like any message's trouble.
+  private readonly inbox = new Inbox((err) => this.noteUnhandled(err));
   private readonly channel = new RpcChannel((msg) => this.send(msg));
   private exited: ExitInfo | undefined;
   private closing: Promise<void> | undefined;
@@ -185,8 +186,12 @@ export class StdioBackend implements Backend {
     try {
       this.receive(line);
     } catch (err) {
-      this.log.line('host', `a message from the server could not be handled: ${(err as Error).message}`);
+      this.noteUnhandled(err);
     }
+  }
+
+  private noteUnhandled(err: unknown): void {
+    this.log.line('host', `a message from the server could not be handled: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   private receive(line: Buffer): void {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SharedMcpError, toSharedMcpError } from '../shared/errors';
-import { parseClientLine, previewText, protocolVersionOf, responseIds, rpcIdKey, type RpcId } from './parseClientLine';
+import { DISCOVER_METHOD, parseClientLine, previewText, protocolVersionOf, responseIds, rpcIdKey, type RpcId } from './parseClientLine';
 import { RelayStream } from './relayStream';
 import { StreamableHttpClient, type McpHeaders, type McpTarget, type PostOutcome } from './streamableHttpClient';
 
@@ -54,6 +54,7 @@ export class McpRelay {
   private idleWaiters: (() => void)[] = [];
   private closing: Promise<void> | undefined;
   private disposed = false;
+  private probeLogged = false;
 
   constructor(private readonly options: McpRelayOptions) {
     this.http = new StreamableHttpClient((text) => options.log(`the host sent an event that is not JSON, dropped: ${previewText(text)}`));
@@ -64,6 +65,7 @@ export class McpRelay {
       onFound: (target) => this.use(target),
       onUnreachable: (target) => this.forget(target),
       onSessionGone: (id) => void (id === this.sessionId && (this.sessionLost = true)),
+      onNoHost: () => options.log('no host is running; the next message from the client starts one'),
       onMessage: (v) => this.toClient(v),
     });
   }
@@ -76,8 +78,24 @@ export class McpRelay {
       this.options.log(parsed.error.message);
       return this.toClient({ jsonrpc: '2.0', id: parsed.id, error: { code: parsed.error.jsonRpcCode, message: parsed.error.message } });
     }
+    if (parsed.discover) return this.refuseDiscover(parsed.discover);
     this.queue.push({ seq: ++this.seq, body: line, waiting: parsed.requests, what: parsed.what, initialize: parsed.initialize, attempts: 0 });
     void this.pump();
+  }
+
+  /**
+   * Answers a modern client's probe the way a legacy stdio server must, at once and without the host: "method not
+   * found" makes it fall back to initialize. (Relayed, it would get the host's HTTP-shaped refusal of a request
+   * without a session, which such a client may not read as "legacy".)
+   */
+  private refuseDiscover(probe: { id?: RpcId; version?: string }): void {
+    if (!this.probeLogged) {
+      this.probeLogged = true;
+      this.options.log(`the client probed with ${DISCOVER_METHOD}${probe.version ? ` (protocol ${probe.version})` : ''}; answered "method not found", so it goes on with initialize`);
+    }
+    if (probe.id === undefined) return;
+    const e = new SharedMcpError('NOT_FOUND', `Method not found: ${DISCOVER_METHOD} (this server speaks the protocol versions that begin with initialize)`);
+    this.toClient({ jsonrpc: '2.0', id: probe.id, error: { code: e.jsonRpcCode, message: e.message } });
   }
 
   /** Lets queued messages and requests in flight finish (briefly), ends the session on the host, stops; idempotent. */
@@ -176,7 +194,7 @@ export class McpRelay {
       this.insert(item);
       void this.pump();
     } else {
-      this.fail(item, { code: o.code || -32603, message: o.message });
+      this.fail(item, { code: o.code || -32603, message: o.message, ...(o.data === undefined ? {} : { data: o.data }) });
     }
     this.checkIdle();
   }
@@ -244,8 +262,8 @@ export class McpRelay {
   }
 
   /** Every request the item still carries gets this error; anything else is only logged. */
-  private fail(item: Outgoing, error: SharedMcpError | { code: number; message: string }): void {
-    const e = error instanceof SharedMcpError ? { code: error.jsonRpcCode, message: error.message } : { code: error.code, message: error.message };
+  private fail(item: Outgoing, error: SharedMcpError | { code: number; message: string; data?: unknown }): void {
+    const e = error instanceof SharedMcpError ? { code: error.jsonRpcCode, message: error.message } : error;
     if (item.waiting.size === 0) this.options.log(`${item.what} not delivered: ${e.message}`);
     for (const id of item.waiting.values()) this.toClient({ jsonrpc: '2.0', id, error: e });
     item.waiting.clear();

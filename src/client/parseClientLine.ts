@@ -2,6 +2,9 @@ import { SharedMcpError } from '../shared/errors';
 
 export type RpcId = string | number;
 
+/** The 2026-07-28 era's first message on stdio: a client that speaks both eras probes with it before `initialize`. */
+export const DISCOVER_METHOD = 'server/discover';
+
 interface RpcMessage {
   jsonrpc?: unknown;
   id?: unknown;
@@ -20,6 +23,8 @@ export interface ClientLine {
   what: string;
   /** The params of an initialize sent alone. */
   initialize?: Record<string, unknown>;
+  /** A server/discover sent alone: its id (a request) and the protocol version it names in `_meta`. */
+  discover?: { id?: RpcId; version?: string };
 }
 
 /** Reads one line as a JSON-RPC message or batch; a line that is neither gives the error to answer, and the id to answer it under. */
@@ -40,7 +45,14 @@ export function parseClientLine(line: string): ClientLine | { ok: false; error: 
   for (const m of messages) if (typeof m.method === 'string' && isRpcId(m.id)) requests.set(rpcIdKey(m.id), m.id);
   const what = messages.map((m) => (typeof m.method === 'string' ? m.method : 'a response')).join(', ');
   const init = !batch && messages[0].method === 'initialize' ? ((messages[0].params ?? {}) as Record<string, unknown>) : undefined;
-  return { ok: true, requests, what, ...(init ? { initialize: init } : {}) };
+  const discover = !batch && messages[0].method === DISCOVER_METHOD ? discoverOf(messages[0]) : undefined;
+  return { ok: true, requests, what, ...(init ? { initialize: init } : {}), ...(discover ? { discover } : {}) };
+}
+
+function discoverOf(m: RpcMessage): NonNullable<ClientLine['discover']> {
+  const meta = (m.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  const version = meta?.['io.modelcontextprotocol/protocolVersion'];
+  return { ...(isRpcId(m.id) ? { id: m.id } : {}), ...(typeof version === 'string' ? { version } : {}) };
 }
 
 /** The ids of the responses in what the host sent (one message or a batch). */

@@ -24,7 +24,7 @@ export interface McpHeaders {
 export type PostOutcome =
   | { kind: 'unsent'; reason: string }
   | { kind: 'answered'; status: number; sessionId?: string }
-  | { kind: 'refused'; status: number; fromHost: boolean; code: number; message: string; sessionGone: boolean }
+  | { kind: 'refused'; status: number; fromHost: boolean; code: number; message: string; data?: unknown; sessionGone: boolean }
   | { kind: 'broken'; reason: string };
 
 export interface PostCall {
@@ -216,10 +216,11 @@ function readText(res: http.IncomingMessage): Promise<string | undefined> {
 
 function refusal(status: number, text: string): Extract<PostOutcome, { kind: 'refused' }> {
   try {
-    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown; data?: unknown } }).error;
     if (typeof error?.code === 'number' && typeof error.message === 'string') {
       const sessionGone = status === SESSION_GONE.httpStatus && error.code === SESSION_GONE.jsonRpcCode;
-      return { kind: 'refused', status, fromHost: true, code: error.code, message: error.message, sessionGone };
+      // data carries what a client acts on (the supported versions of an unsupported-version refusal): passed on whole.
+      return { kind: 'refused', status, fromHost: true, code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }), sessionGone };
     }
   } catch {
     // not JSON: not our host

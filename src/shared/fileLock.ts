@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SharedMcpError, isErrnoException } from './errors';
+import { fsError } from './fsErrors';
 import { isPidAlive } from './pidAlive';
 
 export const LOCK_POLL_MS = 25;
@@ -26,7 +27,7 @@ export async function acquireFileLock(file: string, waitMs: number): Promise<{ r
       await fs.writeFile(file, JSON.stringify(mine), { flag: 'wx', mode: 0o600 });
       return { release: () => releaseIfMine(file, mine.nonce) };
     } catch (err) {
-      if (!isErrnoException(err, 'EEXIST')) throw err;
+      if (!isErrnoException(err, 'EEXIST')) throw fsError(err, file);
     }
     await breakIfStale(file);
     if (Date.now() > deadline) throw new SharedMcpError('TIMEOUT', `timed out waiting for ${file}; if no shared-mcp command is running, delete it`);

@@ -2,6 +2,7 @@ import { promises as fs, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { acquireFileLock } from './fileLock';
+import { fsError } from './fsErrors';
 import { isPidAlive } from './pidAlive';
 
 /** host.json: how clients find and talk to the running host. */
@@ -49,7 +50,13 @@ export async function readRegistry(file: string): Promise<HostRegistry | undefin
  */
 export async function writeFileAtomic(file: string, content: string, mode = 0o600, owner?: { uid: number; gid: number }, beforeRename?: () => void): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, content, { mode });
+  try {
+    await fs.writeFile(tmp, content, { mode });
+  } catch (err) {
+    // Named after the file being written, not its temp file: "read-only file system: /home/me/.cursor/mcp.json".
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw fsError(err, file);
+  }
   try {
     await fs.chmod(tmp, mode);
     if (owner && process.getuid?.() === 0 && (owner.uid !== 0 || owner.gid !== 0)) await fs.chown(tmp, owner.uid, owner.gid);
@@ -61,7 +68,7 @@ export async function writeFileAtomic(file: string, content: string, mode = 0o60
     }
   } catch (err) {
     await fs.rm(tmp, { force: true });
-    throw err;
+    throw fsError(err, file);
   }
 }
 

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SharedMcpError } from './errors';
+import { makeDir } from './fsErrors';
 import { writeFileAtomic } from './registry';
 
 /** The file a path finally names, following symlinks even to a target that does not exist yet (a dotfiles link). */
@@ -20,7 +21,7 @@ export async function linkTarget(file: string): Promise<string> {
  */
 export async function replaceUserFile(file: string, text: string, newMode = 0o600, beforeRename?: () => void): Promise<void> {
   const real = await linkTarget(file);
-  await fs.mkdir(path.dirname(real), { recursive: true });
+  await makeDir(path.dirname(real));
   const stat = await fs.stat(real).catch(() => undefined);
   await writeFileAtomic(real, text, stat ? stat.mode & 0o7777 : newMode, stat ? { uid: stat.uid, gid: stat.gid } : undefined, beforeRename);
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lock } from 'proper-lockfile';
 import { SharedMcpError, isErrnoException } from '../../shared/errors';
+import { describeFsError, fsError, fsReason, makeDir } from '../../shared/fsErrors';
 import { linkTarget, replaceUserFile } from '../../shared/replaceFile';
 
 /** proper-lockfile's default, and Claude Code's: a lock whose mtime is older than this was abandoned. */
@@ -64,7 +65,7 @@ export async function editClientFile(target: ClientFile, edit: (text: string, ex
       if (same || options.dryRun) return { before, existed: seen !== undefined, after, written: false };
       if (!release) {
         // The client's lock lives beside its file: a first write into a folder not made yet needs the folder first.
-        if (!seen) await fs.mkdir(path.dirname(target.file), { recursive: true });
+        if (!seen) await makeDir(path.dirname(target.file));
         release = await takeLock(target);
       }
       // A cheap early look first (no backup for an edit that is stale already); the check that counts is the last one.
@@ -92,7 +93,11 @@ async function write(file: string, text: string | null, unchanged: () => boolean
     if (text === null) {
       const real = await linkTarget(file);
       check();
-      rmSync(real, { force: true });
+      try {
+        rmSync(real, { force: true });
+      } catch (err) {
+        throw new SharedMcpError('INTERNAL', `cannot remove ${file}: ${describeFsError(err, real)}`);
+      }
     } else {
       await replaceFile(file, text, check);
     }
@@ -114,7 +119,7 @@ function stillAsSeen(file: string, seen: Buffer | undefined): boolean {
     fd = openSync(file, 'r');
   } catch (err) {
     if (isErrnoException(err, 'ENOENT')) return seen === undefined;
-    throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`);
+    throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${fsReason(err)}`);
   }
   let read: BigIntStats;
   try {
@@ -169,7 +174,7 @@ async function readBytes(file: string): Promise<Buffer | undefined> {
     return await fs.readFile(file);
   } catch (err) {
     if (isErrnoException(err, 'ENOENT')) return undefined;
-    throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${(err as Error).message}`);
+    throw new SharedMcpError('CONFIG_INVALID', `cannot read ${file}: ${fsReason(err)}`);
   }
 }
 
@@ -197,17 +202,21 @@ async function replaceFile(file: string, text: string, beforeRename: () => void)
     await replaceUserFile(file, text, 0o600, beforeRename);
   } catch (err) {
     if (err instanceof FileChanged) throw err;
-    throw new SharedMcpError('INTERNAL', `cannot write ${file}: ${(err as Error).message}`);
+    // "read-only file system: /home/me/.cursor/mcp.json; it was not changed" (and the file a symlink leads to, when it is another).
+    const why = describeFsError(err);
+    throw new SharedMcpError('INTERNAL', `${isErrnoException(err) && err.path === file ? '' : `cannot write ${file}: `}${why}; it was not changed`);
   }
 }
 
 /** A timestamped private copy; only the newest BACKUPS_KEPT of one file stay. */
 async function writeBackup(dir: string, file: string, bytes: Buffer): Promise<string> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDir(dir, 0o700);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const name = `${stamp}-${randomBytes(2).toString('hex')}-${path.basename(file)}`;
   const backup = path.join(dir, name);
-  await fs.writeFile(backup, bytes, { mode: 0o600 });
+  await fs.writeFile(backup, bytes, { mode: 0o600 }).catch((err: unknown) => {
+    throw fsError(err, backup);
+  });
   const all = (await fs.readdir(dir)).filter((n) => n.endsWith(`-${path.basename(file)}`)).sort();
   await Promise.all(all.slice(0, Math.max(0, all.length - BACKUPS_KEPT)).map((n) => fs.rm(path.join(dir, n), { force: true })));
   return backup;

@@ -18,8 +18,9 @@ interface LockContent {
 /**
  * A lock file created exclusively (host.lock elects who starts a host; host.json.lock guards host.json). A lock
  * whose holder died is broken by renaming it aside and checking that the renamed file is the one judged stale.
+ * `onBusy` is told each time the lock was found held (before it is looked at again).
  */
-export async function acquireFileLock(file: string, waitMs: number): Promise<{ release(): Promise<void> }> {
+export async function acquireFileLock(file: string, waitMs: number, options: { onBusy?(): void } = {}): Promise<{ release(): Promise<void> }> {
   const mine: LockContent = { pid: process.pid, nonce: randomBytes(8).toString('hex'), at: Date.now() };
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -29,6 +30,7 @@ export async function acquireFileLock(file: string, waitMs: number): Promise<{ r
     } catch (err) {
       if (!isErrnoException(err, 'EEXIST')) throw fsError(err, file);
     }
+    options.onBusy?.();
     await breakIfStale(file);
     if (Date.now() > deadline) throw new SharedMcpError('TIMEOUT', `timed out waiting for ${file}; if no shared-mcp command is running, delete it`);
     await sleep(LOCK_POLL_MS);

@@ -49,6 +49,8 @@ export class McpRelay {
   private sessionLost = false;
   private readonly queue: Outgoing[] = [];
   private readonly inFlight = new Set<Outgoing>();
+  /** The item the pump holds between the queue and inFlight (while it finds the host). */
+  private sending: Outgoing | undefined;
   private seq = 0;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
@@ -57,7 +59,7 @@ export class McpRelay {
   private probeLogged = false;
 
   constructor(private readonly options: McpRelayOptions) {
-    this.http = new StreamableHttpClient((text) => options.log(`the host sent an event that is not JSON, dropped: ${previewText(text)}`));
+    this.http = new StreamableHttpClient((why, text) => options.log(`dropped a message from the host (${why}): ${previewText(text)}`));
     this.stream = new RelayStream({
       http: this.http,
       target: () => this.target,
@@ -79,6 +81,9 @@ export class McpRelay {
       return this.toClient({ jsonrpc: '2.0', id: parsed.id, error: { code: parsed.error.jsonRpcCode, message: parsed.error.message } });
     }
     if (parsed.discover) return this.refuseDiscover(parsed.discover);
+    // A cancelled request gets no answer (the spec says the server should not send one): stop waiting for it.
+    const live = [...this.inFlight, ...this.queue, ...(this.sending ? [this.sending] : [])];
+    for (const id of parsed.cancels) for (const item of live) item.waiting.delete(rpcIdKey(id));
     this.queue.push({ seq: ++this.seq, body: line, waiting: parsed.requests, what: parsed.what, initialize: parsed.initialize, attempts: 0 });
     void this.pump();
   }
@@ -125,6 +130,7 @@ export class McpRelay {
     try {
       while (this.queue.length > 0 && !this.disposed) {
         const item = this.queue.shift() as Outgoing;
+        this.sending = item;
         let target: McpTarget;
         try {
           target = await this.connect();
@@ -155,6 +161,7 @@ export class McpRelay {
         if (item.initialize) await settled;
       }
     } finally {
+      this.sending = undefined;
       this.pumping = false;
       this.checkIdle();
     }
@@ -187,6 +194,8 @@ export class McpRelay {
     if (o.kind === 'answered') {
       if (item.initialize) this.opened(item.initialize, o.sessionId, target);
       else if (!this.sessionLost && this.sessionId) this.stream.follow(this.headers());
+      // The whole answer is in: a request it did not answer (its message was dropped) would otherwise wait forever.
+      if (item.waiting.size > 0) this.fail(item, new SharedMcpError('SERVER_ERROR', 'no usable answer to this request came from the Shared MCP host (see the bridge\'s log)'));
     } else if (o.kind === 'broken' || o.kind === 'unsent') {
       this.forget(target);
       this.fail(item, new SharedMcpError('HOST_UNREACHABLE', `the connection to the Shared MCP host broke while this was in flight, so it may have run: ${o.reason}`));

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { SharedMcpError } from '../shared/errors';
+import { parseBoundedJson } from '../shared/jsonDepth';
 import { parseSse } from './sseParser';
 
 const SESSION_GONE = new SharedMcpError('SESSION_NOT_FOUND', '');
@@ -52,7 +53,8 @@ export class StreamableHttpClient {
   private readonly open = new Set<http.ClientRequest>();
   private disposed = false;
 
-  constructor(private readonly onBadData: (text: string) => void) {}
+  /** onBadData: a message from the host that is not JSON, or nests too deep to pass on; why, and its text. */
+  constructor(private readonly onBadData: (why: string, text: string) => void) {}
 
   /** POSTs one message or batch (already serialized); onMessage gets each message (or JSON batch) of the answer. */
   post(target: McpTarget, body: string, headers: McpHeaders, onMessage: (value: unknown) => void): PostCall {
@@ -182,9 +184,9 @@ export class StreamableHttpClient {
   private deliver(text: string, onMessage: (value: unknown) => void): void {
     let value: unknown;
     try {
-      value = JSON.parse(text);
-    } catch {
-      this.onBadData(text);
+      value = parseBoundedJson(text);
+    } catch (err) {
+      this.onBadData((err as Error).message, text);
       return;
     }
     onMessage(value);

@@ -73,7 +73,9 @@ export function serverLogPath(paths: HomePaths, server: string): string {
 export async function ensureHomeDirs(paths: HomePaths): Promise<void> {
   try {
     await makeDir(paths.home, 0o700);
-    await Promise.all([makeDir(paths.logs), makeDir(paths.state)]);
+    // One after the other: the error then always names the first folder that could not be made.
+    await makeDir(paths.logs);
+    await makeDir(paths.state);
     await fs.access(paths.home, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -18,31 +18,23 @@ export async function bridge(ctx: CliContext, names: string[], _flags: Flags): P
   if (names.length !== 1) throw new SharedMcpError('USAGE', 'bridge takes exactly one server name: shared-mcp bridge <server>');
   const server = names[0];
   const log = (text: string): void => ctx.err(`shared-mcp bridge ${server}: ${text}`);
-  const start = async (): Promise<{ registry: HostRegistry; notes: string[] }> => {
+  const start = async (): Promise<HostNotes> => {
     const handle = await ensureHost({ home: ctx.home, hostScript: path.join(ctx.distDir, 'host.js') });
     const notes: string[] = [];
     if (handle.started) notes.push(`started the host: pid ${handle.registry.pid}, port ${handle.registry.port}`);
     if (handle.versionMismatch) notes.push(`warning: the running host is v${handle.versionMismatch.host}, this bridge is v${VERSION}`);
     return { registry: handle.registry, notes };
   };
-  const first = await start();
-  const known = (await new ControlClient(first.registry).status()).servers.map((s) => s.name);
-  if (!known.includes(server)) throw new SharedMcpError('UNKNOWN_SERVER', `unknown server: ${server} (configured: ${known.join(', ') || 'none'})`);
-  // Only now: a bad server name gets exactly one line.
-  first.notes.forEach(log);
-  if (ctx.stop.aborted) return 0;
-
+  // The client is read from the first moment: a modern client's probe is answered at once, while the host is still
+  // being found or started. Everything else waits for that and for the server name to be known.
+  const ready = firstContact(start, server, log);
   const stopped = new AbortController();
   const stop = (): void => stopped.abort();
   ctx.stop.addEventListener('abort', stop, { once: true });
-  // The client went away without closing our stdin first: nobody reads what we write.
-  let outputGone = false;
-  process.stdout.on('error', () => {
-    outputGone = true;
-    stop();
-  });
+  const write = stdoutWriter(stop);
   const relay = new McpRelay({
     locate: async (startIt) => {
+      await ready;
       if (!startIt) {
         const found = await findHost(ctx.home);
         return found && targetOf(found, server);
@@ -51,16 +43,47 @@ export async function bridge(ctx: CliContext, names: string[], _flags: Flags): P
       notes.forEach(log);
       return targetOf(registry, server);
     },
-    toClient: (message) => void (!outputGone && process.stdout.write(`${JSON.stringify(message)}\n`)),
+    toClient: write,
     log,
   });
+  const reading = readLines(process.stdin, (line) => relay.accept(line), stopped.signal);
   try {
-    await readLines(process.stdin, (line) => relay.accept(line), stopped.signal);
+    await ready;
+    await reading;
+  } catch (err) {
+    stop();
+    await reading;
+    throw err;
   } finally {
     ctx.stop.removeEventListener('abort', stop);
     await relay.close();
   }
   return 0;
+}
+
+interface HostNotes {
+  registry: HostRegistry;
+  /** What to tell the user about the host (started, another version). */
+  notes: string[];
+}
+
+/** Finds or starts the host and checks that it serves `server`; only then its notes are logged (a bad name gets one line). */
+async function firstContact(start: () => Promise<HostNotes>, server: string, log: (text: string) => void): Promise<void> {
+  const first = await start();
+  const known = (await new ControlClient(first.registry).status()).servers.map((s) => s.name);
+  if (!known.includes(server)) throw new SharedMcpError('UNKNOWN_SERVER', `unknown server: ${server} (configured: ${known.join(', ') || 'none'})`);
+  first.notes.forEach(log);
+}
+
+/** Writes messages to stdout, one a line, until the client stops reading (then stop() and nothing more). */
+function stdoutWriter(stop: () => void): (message: unknown) => void {
+  // The client went away without closing our stdin first: nobody reads what we write.
+  let outputGone = false;
+  process.stdout.on('error', () => {
+    outputGone = true;
+    stop();
+  });
+  return (message) => void (!outputGone && process.stdout.write(`${JSON.stringify(message)}\n`));
 }
 
 /** The host's endpoint for a server, with the client token the host holds (a new host may have a new one). */

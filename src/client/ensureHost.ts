@@ -8,6 +8,7 @@ import { ensureHomeDirs, homePaths, HOME_ENV } from '../shared/homePaths';
 import type { HostRegistry } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { acquireFileLock } from '../shared/fileLock';
+import { makeDir } from '../shared/fsErrors';
 
 export const HOST_START_TIMEOUT_MS = 20_000;
 const POLL_MS = 50;
@@ -107,7 +108,7 @@ async function installFile(source: string, target: string): Promise<boolean> {
   if (!src) return false;
   const dst = await fs.stat(target).catch(() => undefined);
   if (dst && dst.size === src.size && Math.abs(dst.mtimeMs - src.mtimeMs) < 1) return true;
-  await fs.mkdir(path.dirname(target), { recursive: true });
+  await makeDir(path.dirname(target));
   const tmp = `${target}.${process.pid}.tmp`;
   await fs.copyFile(source, tmp);
   await fs.utimes(tmp, src.atime, src.mtime);

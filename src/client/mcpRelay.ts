@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SharedMcpError, toSharedMcpError } from '../shared/errors';
-import { parseClientLine, previewText, protocolVersionOf, responseIds, rpcIdKey, type RpcId } from './parseClientLine';
+import { DISCOVER_METHOD, parseClientLine, previewText, protocolVersionOf, responseIds, rpcIdKey, type RpcId } from './parseClientLine';
 import { RelayStream } from './relayStream';
 import { StreamableHttpClient, type McpHeaders, type McpTarget, type PostOutcome } from './streamableHttpClient';
 
@@ -49,14 +49,17 @@ export class McpRelay {
   private sessionLost = false;
   private readonly queue: Outgoing[] = [];
   private readonly inFlight = new Set<Outgoing>();
+  /** The item the pump holds between the queue and inFlight (while it finds the host). */
+  private sending: Outgoing | undefined;
   private seq = 0;
   private pumping = false;
   private idleWaiters: (() => void)[] = [];
   private closing: Promise<void> | undefined;
   private disposed = false;
+  private probeLogged = false;
 
   constructor(private readonly options: McpRelayOptions) {
-    this.http = new StreamableHttpClient((text) => options.log(`the host sent an event that is not JSON, dropped: ${previewText(text)}`));
+    this.http = new StreamableHttpClient((why, text) => options.log(`dropped a message from the host (${why}): ${previewText(text)}`));
     this.stream = new RelayStream({
       http: this.http,
       target: () => this.target,
@@ -64,6 +67,7 @@ export class McpRelay {
       onFound: (target) => this.use(target),
       onUnreachable: (target) => this.forget(target),
       onSessionGone: (id) => void (id === this.sessionId && (this.sessionLost = true)),
+      onNoHost: () => options.log('no host is running; the next message from the client starts one'),
       onMessage: (v) => this.toClient(v),
     });
   }
@@ -76,8 +80,27 @@ export class McpRelay {
       this.options.log(parsed.error.message);
       return this.toClient({ jsonrpc: '2.0', id: parsed.id, error: { code: parsed.error.jsonRpcCode, message: parsed.error.message } });
     }
+    if (parsed.discover) return this.refuseDiscover(parsed.discover);
+    // A cancelled request gets no answer (the spec says the server should not send one): stop waiting for it.
+    const live = [...this.inFlight, ...this.queue, ...(this.sending ? [this.sending] : [])];
+    for (const id of parsed.cancels) for (const item of live) item.waiting.delete(rpcIdKey(id));
     this.queue.push({ seq: ++this.seq, body: line, waiting: parsed.requests, what: parsed.what, initialize: parsed.initialize, attempts: 0 });
     void this.pump();
+  }
+
+  /**
+   * Answers a modern client's probe the way a legacy stdio server must, at once and without the host: "method not
+   * found" makes it fall back to initialize. (Relayed, it would get the host's HTTP-shaped refusal of a request
+   * without a session, which such a client may not read as "legacy".)
+   */
+  private refuseDiscover(probe: { id?: RpcId; version?: string }): void {
+    if (!this.probeLogged) {
+      this.probeLogged = true;
+      this.options.log(`the client probed with ${DISCOVER_METHOD}${probe.version ? ` (protocol ${probe.version})` : ''}; answered "method not found", so it goes on with initialize`);
+    }
+    if (probe.id === undefined) return;
+    const e = new SharedMcpError('NOT_FOUND', `Method not found: ${DISCOVER_METHOD} (this server speaks the protocol versions that begin with initialize)`);
+    this.toClient({ jsonrpc: '2.0', id: probe.id, error: { code: e.jsonRpcCode, message: e.message } });
   }
 
   /** Lets queued messages and requests in flight finish (briefly), ends the session on the host, stops; idempotent. */
@@ -107,6 +130,7 @@ export class McpRelay {
     try {
       while (this.queue.length > 0 && !this.disposed) {
         const item = this.queue.shift() as Outgoing;
+        this.sending = item;
         let target: McpTarget;
         try {
           target = await this.connect();
@@ -137,6 +161,7 @@ export class McpRelay {
         if (item.initialize) await settled;
       }
     } finally {
+      this.sending = undefined;
       this.pumping = false;
       this.checkIdle();
     }
@@ -169,6 +194,8 @@ export class McpRelay {
     if (o.kind === 'answered') {
       if (item.initialize) this.opened(item.initialize, o.sessionId, target);
       else if (!this.sessionLost && this.sessionId) this.stream.follow(this.headers());
+      // The whole answer is in: a request it did not answer (its message was dropped) would otherwise wait forever.
+      if (item.waiting.size > 0) this.fail(item, new SharedMcpError('SERVER_ERROR', 'no usable answer to this request came from the Shared MCP host (see the bridge\'s log)'));
     } else if (o.kind === 'broken' || o.kind === 'unsent') {
       this.forget(target);
       this.fail(item, new SharedMcpError('HOST_UNREACHABLE', `the connection to the Shared MCP host broke while this was in flight, so it may have run: ${o.reason}`));
@@ -176,7 +203,7 @@ export class McpRelay {
       this.insert(item);
       void this.pump();
     } else {
-      this.fail(item, { code: o.code || -32603, message: o.message });
+      this.fail(item, { code: o.code || -32603, message: o.message, ...(o.data === undefined ? {} : { data: o.data }) });
     }
     this.checkIdle();
   }
@@ -244,8 +271,8 @@ export class McpRelay {
   }
 
   /** Every request the item still carries gets this error; anything else is only logged. */
-  private fail(item: Outgoing, error: SharedMcpError | { code: number; message: string }): void {
-    const e = error instanceof SharedMcpError ? { code: error.jsonRpcCode, message: error.message } : { code: error.code, message: error.message };
+  private fail(item: Outgoing, error: SharedMcpError | { code: number; message: string; data?: unknown }): void {
+    const e = error instanceof SharedMcpError ? { code: error.jsonRpcCode, message: error.message } : error;
     if (item.waiting.size === 0) this.options.log(`${item.what} not delivered: ${e.message}`);
     for (const id of item.waiting.values()) this.toClient({ jsonrpc: '2.0', id, error: e });
     item.waiting.clear();

@@ -1,6 +1,10 @@
 import { SharedMcpError } from '../shared/errors';
+import { MAX_JSON_DEPTH, textDepthExceeds } from '../shared/jsonDepth';
 
 export type RpcId = string | number;
+
+/** The 2026-07-28 era's first message on stdio: a client that speaks both eras probes with it before `initialize`. */
+export const DISCOVER_METHOD = 'server/discover';
 
 interface RpcMessage {
   jsonrpc?: unknown;
@@ -20,10 +24,16 @@ export interface ClientLine {
   what: string;
   /** The params of an initialize sent alone. */
   initialize?: Record<string, unknown>;
+  /** The requests it cancels (notifications/cancelled): no answer is due for them any more. */
+  cancels: RpcId[];
+  /** A server/discover sent alone: its id (a request) and the protocol version it names in `_meta`. */
+  discover?: { id?: RpcId; version?: string };
 }
 
 /** Reads one line as a JSON-RPC message or batch; a line that is neither gives the error to answer, and the id to answer it under. */
 export function parseClientLine(line: string): ClientLine | { ok: false; error: SharedMcpError; id: RpcId | null } {
+  // Relayed as it came, but answers are written back with JSON.stringify, which a value thousands deep would overflow.
+  if (textDepthExceeds(line)) return { ok: false, error: new SharedMcpError('PARSE_ERROR', `Parse error: a line from the client nests deeper than ${MAX_JSON_DEPTH} levels: ${previewText(line)}`), id: null };
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -37,10 +47,22 @@ export function parseClientLine(line: string): ClientLine | { ok: false; error: 
     return { ok: false, error: new SharedMcpError('BAD_REQUEST', `Invalid Request: not a JSON-RPC 2.0 message or batch: ${previewText(line)}`), id: isRpcId(id) ? id : null };
   }
   const requests = new Map<string, RpcId>();
-  for (const m of messages) if (typeof m.method === 'string' && isRpcId(m.id)) requests.set(rpcIdKey(m.id), m.id);
+  const cancels: RpcId[] = [];
+  for (const m of messages) {
+    if (typeof m.method === 'string' && isRpcId(m.id)) requests.set(rpcIdKey(m.id), m.id);
+    const cancelled = m.method === 'notifications/cancelled' ? (m.params as { requestId?: unknown } | undefined)?.requestId : undefined;
+    if (isRpcId(cancelled)) cancels.push(cancelled);
+  }
   const what = messages.map((m) => (typeof m.method === 'string' ? m.method : 'a response')).join(', ');
   const init = !batch && messages[0].method === 'initialize' ? ((messages[0].params ?? {}) as Record<string, unknown>) : undefined;
-  return { ok: true, requests, what, ...(init ? { initialize: init } : {}) };
+  const discover = !batch && messages[0].method === DISCOVER_METHOD ? discoverOf(messages[0]) : undefined;
+  return { ok: true, requests, what, cancels, ...(init ? { initialize: init } : {}), ...(discover ? { discover } : {}) };
+}
+
+function discoverOf(m: RpcMessage): NonNullable<ClientLine['discover']> {
+  const meta = (m.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  const version = meta?.['io.modelcontextprotocol/protocolVersion'];
+  return { ...(isRpcId(m.id) ? { id: m.id } : {}), ...(typeof version === 'string' ? { version } : {}) };
 }
 
 /** The ids of the responses in what the host sent (one message or a batch). */

@@ -15,6 +15,8 @@ export interface RelayStreamOptions {
   onUnreachable(target: McpTarget): void;
   /** The host does not know the session it was asked about. */
   onSessionGone(sessionId: string): void;
+  /** Looking for the host found none (once until one is found again): nothing is started until the client sends. */
+  onNoHost(): void;
   onMessage(value: unknown): void;
 }
 
@@ -29,6 +31,7 @@ export class RelayStream {
   private timer: NodeJS.Timeout | undefined;
   private delayMs = STREAM_RETRY_FIRST_MS;
   private disposed = false;
+  private missing = false;
 
   constructor(private readonly options: RelayStreamOptions) {}
 
@@ -96,7 +99,12 @@ export class RelayStream {
     const known = this.options.target();
     const found = known ?? (await this.options.find().catch(() => undefined));
     if (this.disposed || this.stream || !this.session) return;
-    if (!found) return this.retry();
+    if (!found) {
+      if (!this.missing) this.options.onNoHost();
+      this.missing = true;
+      return this.retry();
+    }
+    this.missing = false;
     // onFound makes it the known target and calls hostFound(), which opens the stream.
     if (!this.options.target()) this.options.onFound(found);
     this.open();

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { SharedMcpError } from '../shared/errors';
+import { parseBoundedJson } from '../shared/jsonDepth';
 import { parseSse } from './sseParser';
 
 const SESSION_GONE = new SharedMcpError('SESSION_NOT_FOUND', '');
@@ -24,7 +25,7 @@ export interface McpHeaders {
 export type PostOutcome =
   | { kind: 'unsent'; reason: string }
   | { kind: 'answered'; status: number; sessionId?: string }
-  | { kind: 'refused'; status: number; fromHost: boolean; code: number; message: string; sessionGone: boolean }
+  | { kind: 'refused'; status: number; fromHost: boolean; code: number; message: string; data?: unknown; sessionGone: boolean }
   | { kind: 'broken'; reason: string };
 
 export interface PostCall {
@@ -52,7 +53,8 @@ export class StreamableHttpClient {
   private readonly open = new Set<http.ClientRequest>();
   private disposed = false;
 
-  constructor(private readonly onBadData: (text: string) => void) {}
+  /** onBadData: a message from the host that is not JSON, or nests too deep to pass on; why, and its text. */
+  constructor(private readonly onBadData: (why: string, text: string) => void) {}
 
   /** POSTs one message or batch (already serialized); onMessage gets each message (or JSON batch) of the answer. */
   post(target: McpTarget, body: string, headers: McpHeaders, onMessage: (value: unknown) => void): PostCall {
@@ -182,9 +184,9 @@ export class StreamableHttpClient {
   private deliver(text: string, onMessage: (value: unknown) => void): void {
     let value: unknown;
     try {
-      value = JSON.parse(text);
-    } catch {
-      this.onBadData(text);
+      value = parseBoundedJson(text);
+    } catch (err) {
+      this.onBadData((err as Error).message, text);
       return;
     }
     onMessage(value);
@@ -216,10 +218,11 @@ function readText(res: http.IncomingMessage): Promise<string | undefined> {
 
 function refusal(status: number, text: string): Extract<PostOutcome, { kind: 'refused' }> {
   try {
-    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown; data?: unknown } }).error;
     if (typeof error?.code === 'number' && typeof error.message === 'string') {
       const sessionGone = status === SESSION_GONE.httpStatus && error.code === SESSION_GONE.jsonRpcCode;
-      return { kind: 'refused', status, fromHost: true, code: error.code, message: error.message, sessionGone };
+      // data carries what a client acts on (the supported versions of an unsupported-version refusal): passed on whole.
+      return { kind: 'refused', status, fromHost: true, code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }), sessionGone };
     }
   } catch {
     // not JSON: not our host

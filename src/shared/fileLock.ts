@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SharedMcpError, isErrnoException } from './errors';
+import { fsError } from './fsErrors';
 import { isPidAlive } from './pidAlive';
 
 export const LOCK_POLL_MS = 25;
@@ -17,8 +18,9 @@ interface LockContent {
 /**
  * A lock file created exclusively (host.lock elects who starts a host; host.json.lock guards host.json). A lock
  * whose holder died is broken by renaming it aside and checking that the renamed file is the one judged stale.
+ * `onBusy` is told each time the lock was found held (before it is looked at again).
  */
-export async function acquireFileLock(file: string, waitMs: number): Promise<{ release(): Promise<void> }> {
+export async function acquireFileLock(file: string, waitMs: number, options: { onBusy?(): void } = {}): Promise<{ release(): Promise<void> }> {
   const mine: LockContent = { pid: process.pid, nonce: randomBytes(8).toString('hex'), at: Date.now() };
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -26,8 +28,9 @@ export async function acquireFileLock(file: string, waitMs: number): Promise<{ r
       await fs.writeFile(file, JSON.stringify(mine), { flag: 'wx', mode: 0o600 });
       return { release: () => releaseIfMine(file, mine.nonce) };
     } catch (err) {
-      if (!isErrnoException(err, 'EEXIST')) throw err;
+      if (!isErrnoException(err, 'EEXIST')) throw fsError(err, file);
     }
+    options.onBusy?.();
     await breakIfStale(file);
     if (Date.now() > deadline) throw new SharedMcpError('TIMEOUT', `timed out waiting for ${file}; if no shared-mcp command is running, delete it`);
     await sleep(LOCK_POLL_MS);

@@ -1,4 +1,5 @@
 import { SharedMcpError } from './errors';
+import { describeFsError, makeDir } from './fsErrors';
 import { promises as fs, constants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -71,12 +72,15 @@ export function serverLogPath(paths: HomePaths, server: string): string {
 /** Creates the home and its folders, or explains in one line why this path cannot be a home. */
 export async function ensureHomeDirs(paths: HomePaths): Promise<void> {
   try {
-    await fs.mkdir(paths.home, { recursive: true, mode: 0o700 });
-    await Promise.all([fs.mkdir(paths.logs, { recursive: true }), fs.mkdir(paths.state, { recursive: true })]);
+    await makeDir(paths.home, 0o700);
+    // One after the other: the error then always names the first folder that could not be made.
+    await makeDir(paths.logs);
+    await makeDir(paths.state);
     await fs.access(paths.home, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way (it must be a folder)' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : (err as Error).message;
+    // "read-only file system: /mnt/ro/.shared-mcp", "permission denied: …", "no space left on device: …"
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way (it must be a folder)' : describeFsError(err);
     throw new SharedMcpError('HOST_START_FAILED', `cannot use ${paths.home} as the Shared MCP home: ${why} (set SHARED_MCP_HOME to another folder)`);
   }
 }

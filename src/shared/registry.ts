@@ -1,7 +1,8 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { acquireFileLock } from './fileLock';
+import { fsError } from './fsErrors';
 import { isPidAlive } from './pidAlive';
 
 /** host.json: how clients find and talk to the running host. */
@@ -42,18 +43,32 @@ export async function readRegistry(file: string): Promise<HostRegistry | undefin
 
 /**
  * Writes a file atomically (temp file + rename) with the given mode, so readers never see half a file; with `owner`,
- * a root process gives the file that owner (it is replacing someone else's file).
+ * a root process gives the file that owner (it is replacing someone else's file). `beforeRename`, when given, runs
+ * synchronously right before a synchronous rename, with nothing awaited in between: the last moment to check that
+ * the file is still what the content was computed from (another program may write it without any lock); what it
+ * throws stops the write.
  */
-export async function writeFileAtomic(file: string, content: string, mode = 0o600, owner?: { uid: number; gid: number }): Promise<void> {
+export async function writeFileAtomic(file: string, content: string, mode = 0o600, owner?: { uid: number; gid: number }, beforeRename?: () => void): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, content, { mode });
+  try {
+    await fs.writeFile(tmp, content, { mode });
+  } catch (err) {
+    // Named after the file being written, not its temp file: "read-only file system: /home/me/.cursor/mcp.json".
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw fsError(err, file);
+  }
   try {
     await fs.chmod(tmp, mode);
     if (owner && process.getuid?.() === 0 && (owner.uid !== 0 || owner.gid !== 0)) await fs.chown(tmp, owner.uid, owner.gid);
-    await fs.rename(tmp, file);
+    if (beforeRename) {
+      beforeRename();
+      renameSync(tmp, file);
+    } else {
+      await fs.rename(tmp, file);
+    }
   } catch (err) {
     await fs.rm(tmp, { force: true });
-    throw err;
+    throw fsError(err, file);
   }
 }
 

@@ -8,8 +8,16 @@ import { ROOT, type TestHome } from './hostHarness';
 
 const CLIENTS = path.join(ROOT, 'test', 'clients');
 export const CLAUDE = path.join(CLIENTS, 'node_modules', '.bin', 'claude');
-export const CODEX = path.join(CLIENTS, 'node_modules', '.bin', 'codex');
+/** The two pinned Codex releases, by package (the newest under an npm alias): named by path, as both want .bin/codex. */
+export const CODEX_PACKAGE = '@openai/codex';
+export const CODEX_NEWEST_PACKAGE = '@openai/codex-0.171';
+export const CODEX = codexBin(CODEX_PACKAGE);
+export const CODEX_NEWEST = codexBin(CODEX_NEWEST_PACKAGE);
 const INSTALL = 'run `npm ci --prefix test/clients`';
+
+function codexBin(pkg: string): string {
+  return path.join(CLIENTS, 'node_modules', ...pkg.split('/'), 'bin', 'codex.js');
+}
 
 export interface ClientResult {
   code: number | null;
@@ -17,10 +25,12 @@ export interface ClientResult {
   stderr: string;
 }
 
-/** The version test/clients/package.json pins for a package. */
+/** The version test/clients/package.json pins for a package (`npm:<name>@<version>` for an alias). */
 function wantedVersion(pkgName: string): string {
   const pkg = JSON.parse(readFileSync(path.join(CLIENTS, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  return pkg.dependencies[pkgName];
+  const spec = pkg.dependencies[pkgName];
+  if (spec === undefined) throw new Error(`test/clients/package.json does not pin ${pkgName}`);
+  return spec.startsWith('npm:') ? spec.slice(spec.lastIndexOf('@') + 1) : spec;
 }
 
 /** Fails (never skips) unless test/clients holds the pinned, runnable Claude Code. */
@@ -99,6 +109,21 @@ export async function claudeMcpLogs(env: NodeJS.ProcessEnv): Promise<string> {
   return out.join('\n') || '(no MCP log from Claude Code)';
 }
 
+/**
+ * Claude Code remembers which servers answered its server/discover probe "method not found" and skips the probe for
+ * them next time (mcp-discover-verdicts.json): forgotten before a test that must see the probe.
+ */
+export async function forgetDiscoverVerdicts(env: NodeJS.ProcessEnv): Promise<void> {
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name === 'mcp-discover-verdicts.json') await fs.rm(p, { force: true });
+    }
+  };
+  await walk(env.HOME as string);
+}
+
 /** `<client> --version` under a throwaway home: even that makes folders (Codex: ~/.codex/tmp), never in the real one. */
 function versionOf(bin: string): SpawnSyncReturns<string> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'shared-mcp-client-version-'));
@@ -110,13 +135,15 @@ function versionOf(bin: string): SpawnSyncReturns<string> {
   }
 }
 
-/** Fails (never skips) unless test/clients holds the pinned, runnable Codex CLI. */
-export function assertCodexInstalled(): void {
-  if (!existsSync(CODEX)) throw new Error(`Codex is not installed: ${INSTALL}`);
-  const r = versionOf(CODEX);
-  const want = wantedVersion('@openai/codex');
-  if (r.status !== 0) throw new Error(`Codex is installed but does not run (${(r.stderr || String(r.error)).trim().split('\n')[0]}): ${INSTALL}`);
-  if (r.stdout.trim() !== `codex-cli ${want}`) throw new Error(`${r.stdout.trim()} is installed, test/clients wants ${want}: ${INSTALL}`);
+/** Fails (never skips) unless test/clients holds that pinned, runnable Codex CLI (default: CODEX). */
+export function assertCodexInstalled(pkg = CODEX_PACKAGE): void {
+  const bin = codexBin(pkg);
+  const want = wantedVersion(pkg);
+  if (!existsSync(bin)) throw new Error(`Codex ${want} (${pkg}) is not installed: ${INSTALL}`);
+  const r = versionOf(bin);
+  // Without its platform package (an optional dependency) codex.js exits 1 saying which one is missing.
+  if (r.status !== 0) throw new Error(`Codex ${want} is installed but does not run (${(r.stderr || String(r.error)).trim().split('\n')[0]}): ${INSTALL}`);
+  if (r.stdout.trim() !== `codex-cli ${want}`) throw new Error(`${r.stdout.trim()} is installed as ${pkg}, test/clients wants ${want}: ${INSTALL}`);
 }
 
 /** Runs a client in its own process group (so teardown can kill all of it); `children` collects it for that. */

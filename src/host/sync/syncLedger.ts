@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { ClientId } from '../../shared/clients/clientTargets';
 import { isErrnoException } from '../../shared/errors';
+import { makeDir } from '../../shared/fsErrors';
 import { writeFileAtomic } from '../../shared/registry';
 
 /** One entry we wrote into a client file. */
@@ -80,7 +81,7 @@ export class SyncLedger {
    */
   async saveBaseline(client: ClientId, backup: string | undefined): Promise<string> {
     if (backup === undefined) return 'absent';
-    await fs.mkdir(this.baselineDir, { recursive: true, mode: 0o700 });
+    await makeDir(this.baselineDir, 0o700);
     const name = `${client}-${Date.now()}`;
     const target = path.join(this.baselineDir, name);
     await fs.link(backup, target).catch(() => fs.copyFile(backup, target));

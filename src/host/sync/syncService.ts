@@ -35,6 +35,8 @@ export class SyncService {
   private readonly ledger: SyncLedger;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** Settles when the scheduled automatic sync has run (or was dropped by close). */
+  private scheduled: { done: Promise<void>; settle(): void } | undefined;
   private closed = false;
   /** What clients got at the last sync: the enabled servers and settings.syncClients. */
   private lastView: string | undefined;
@@ -63,16 +65,32 @@ export class SyncService {
   scheduleAuto(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
+    this.scheduled ??= settleable();
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.enqueue(() => this.run('auto', {})).catch((err: unknown) => this.options.log.warn(`client config sync failed: ${(err as Error).message}`));
+      const scheduled = this.scheduled;
+      this.scheduled = undefined;
+      void this.enqueue(() => this.run('auto', {}))
+        .catch((err: unknown) => this.options.log.warn(`client config sync failed: ${(err as Error).message}`))
+        .finally(() => scheduled?.settle());
     }, AUTO_SYNC_DELAY_MS);
     this.timer.unref();
   }
 
-  /** After a config reload: a sync only if what clients get (the enabled servers, settings.syncClients) changed. */
-  scheduleAutoIfChanged(): void {
-    if (this.view() !== this.lastView) this.scheduleAuto();
+  /**
+   * After a config reload: a sync only if what clients get (the enabled servers, settings.syncClients) changed.
+   * Says whether it scheduled one.
+   */
+  scheduleAutoIfChanged(): boolean {
+    if (this.view() === this.lastView) return false;
+    this.scheduleAuto();
+    return true;
+  }
+
+  /** Resolves once no automatic sync is scheduled or running any more (what a caller waits on instead of a delay). */
+  async settled(): Promise<void> {
+    while (this.scheduled) await this.scheduled.done;
+    await this.queue;
   }
 
   private view(): string {
@@ -83,6 +101,8 @@ export class SyncService {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    this.scheduled?.settle();
+    this.scheduled = undefined;
     await this.queue.catch(() => undefined);
   }
 
@@ -186,6 +206,12 @@ export class SyncService {
     }
     if (results.some((r) => r.status !== 'unchanged')) this.options.emit({ type: 'clients-synced', clients: results, at });
   }
+}
+
+function settleable(): { done: Promise<void>; settle(): void } {
+  let settle: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (settle = resolve));
+  return { done, settle };
 }
 
 /** A stdio-only client needs the CLI beside the host for its bridge entries; without it nothing is written. */

@@ -37,6 +37,15 @@ async function killHost(t: TestHome): Promise<number> {
   return reg.pid;
 }
 
+/** Polls a condition the test can see (it never stands for "it has happened by now"). */
+async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
 function sessionOf(st: HostStatus, server: string, client: string): SessionStatus | undefined {
   return st.servers.find((s) => s.name === server)?.sessions.find((x) => x.client?.name === client);
 }
@@ -148,7 +157,8 @@ describe('shared-mcp bridge (real processes)', function () {
     b.client.setNotificationHandler(ToolListChangedNotificationSchema, async () => void listChanged++);
     assert.equal(await call(b.client, 'echo', { text: 'x' }), 'x');
     assert.equal((await t.cli(['down', '--host'])).code, 0);
-    await sleep(1500);
+    // The bridge's stream looked for the host and found none: the moment it could have started one, had it been wrong.
+    await until(() => /no host is running; the next message from the client starts one/.test(b.stderr()), 'the bridge to find no host', 20_000);
     assert.equal(await t.registry(), undefined, 'the host stays stopped while the client sends nothing');
     assert.equal((await t.cli(['up'])).code, 0);
     // Another client makes the server announce a change: it reaches the bridge's client only over a reopened GET stream.
@@ -197,6 +207,35 @@ describe('shared-mcp bridge (real processes)', function () {
     assert.ok(!r.messages.some((m) => m.error), JSON.stringify(r.messages.filter((m) => m.error)));
     assert.match(r.stderr, /started the host/);
     assert.notEqual((await t.registry())?.pid, host);
+  });
+
+  it('answers a modern client\'s server/discover itself with -32601, then serves the initialize it falls back to (regression)', async () => {
+    t = await TestHome.create({ p: fixture('protocolServer.js') });
+    const r = raw(t, 'p');
+    // What Claude Code 2.1.328 sends first on every stdio connection (seen on the wire).
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'claude-code', version: '2.1.328' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+    r.send({ jsonrpc: '2.0', id: 'server-discover-probe-1', method: 'server/discover', params: { _meta: meta } });
+    const probe = await r.response('server-discover-probe-1');
+    assert.deepEqual(probe, { jsonrpc: '2.0', id: 'server-discover-probe-1', error: { code: -32601, message: 'Method not found: server/discover (this server speaks the protocol versions that begin with initialize)' } });
+    await r.initialize('modern-first');
+    r.call(1, 'echo', { text: 'after the fallback' });
+    assert.equal(textOfResult(await r.response(1)), 'after the fallback');
+    // Also once a session is open, and for a numeric id; a notification of that name gets no answer.
+    r.send({ jsonrpc: '2.0', method: 'server/discover' });
+    r.send({ jsonrpc: '2.0', id: 0, method: 'server/discover' });
+    assert.equal((await r.response(0)).error?.code, -32601);
+    assert.equal(r.messages.filter((m) => m.error).length, 2, JSON.stringify(r.messages));
+    assert.equal(r.stderr.match(/probed with server\/discover/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /the client probed with server\/discover \(protocol 2026-07-28\); answered "method not found", so it goes on with initialize/);
+  });
+
+  it('answers server/discover by itself, before and without any host: even one that cannot start', async () => {
+    t = await TestHome.create({ p: fixture('protocolServer.js') });
+    await fs.mkdir(path.join(t.home, 'token'));
+    const r = await t.cli(['bridge', 'p'], 60_000, `${JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'server/discover', params: {} })}\n`);
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { jsonrpc: '2.0', id: 7, error: { code: -32601, message: 'Method not found: server/discover (this server speaks the protocol versions that begin with initialize)' } });
+    assert.match(r.stderr, /the host exited while starting/);
   });
 
   it('answers a line that is not JSON, or not JSON-RPC, with an error and carries on', async () => {

@@ -126,7 +126,11 @@ describe('shared-mcp CLI', function () {
     });
 
     it('logs -n prints the last lines; logs -f follows new ones', async () => {
-      await new Promise((r) => setTimeout(r, 600));
+      // The server has printed at least three lines by now (its log file shows them): logs -n 3 has three to print.
+      const logFile = path.join(t.home, 'logs', 'echo.log');
+      const printedBy = Date.now() + 20_000;
+      const ticks = async (): Promise<number> => ((await fs.readFile(logFile, 'utf8').catch(() => '')).match(/tick \d+/g) ?? []).length;
+      while ((await ticks()) < 3 && Date.now() < printedBy) await new Promise((r2) => setTimeout(r2, 50));
       const r = await t.cli(['logs', 'echo', '-n', '3']);
       assert.equal(r.code, 0);
       assert.equal(r.stdout.trim().split('\n').length, 3);

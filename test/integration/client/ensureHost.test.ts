@@ -128,7 +128,10 @@ describe('ensureHost (real CLI processes)', function () {
     const oldHost = (await t.registry())?.pid as number;
     const orphanPids = st.servers.map((s) => s.pid as number);
     process.kill(oldHost, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    // Gone (not a zombie any more): only then is "its server outlived it" a statement about anything.
+    const deadline = Date.now() + 10_000;
+    while (alive(oldHost) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(!alive(oldHost), 'the host is gone');
     assert.ok(alive(orphanPids[1]), 'the SIGTERM-ignoring server outlived its host');
     const up = await t.cli(['up']);
     assert.equal(up.code, 0, up.stderr);

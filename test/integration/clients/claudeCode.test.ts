@@ -1,5 +1,8 @@
 // Acceptance with a real third-party client: Claude Code (`claude mcp list`, and `claude -p` calling a tool)
-// connects to a shared server's endpoint with the home's token, offline, under a temp HOME.
+// connects to a shared server's endpoint with the home's token, offline, under a temp HOME: over HTTP and through
+// `shared-mcp bridge` (stdio). Claude Code 2.1.328 is modern-first: it opens both with server/discover (protocol
+// 2026-07-28) and falls back to initialize; the tests see that probe and the fallback on the wire.
+// Only the model is not real: `claude -p` talks to a stand-in for the Anthropic API on loopback that asks for the call.
 // The client lives in its own npm folder, test/clients (install: npm ci --prefix test/clients); when it is
 // missing the suite fails with that command rather than skipping.
 import { strict as assert } from 'node:assert';
@@ -8,8 +11,9 @@ import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { TestHome, fixture } from '../../helpers/hostHarness';
-import { CLAUDE, assertClaudeInstalled, claudeEnv, claudeLogRoot, claudeMcpLogs, killGroup, runClient, writeClaudeConfig, type ClientResult } from '../../helpers/realClients';
+import { CLI, TestHome, fixture } from '../../helpers/hostHarness';
+import { describeExchanges, startRecordingProxy } from '../../helpers/recordingProxy';
+import { CLAUDE, assertClaudeInstalled, claudeEnv, claudeLogRoot, claudeMcpLogs, forgetDiscoverVerdicts, killGroup, runClient, writeClaudeConfig, type ClientResult } from '../../helpers/realClients';
 
 interface FakeModel {
   url: string;
@@ -150,22 +154,58 @@ describe('Claude Code as an MCP client (test/clients)', function () {
     assert.match(line, /HTTP 401/, why);
   });
 
-  it('claude -p calls the shared server\'s tool (a fake model on loopback asks for the call)', async () => {
-    await writeClaudeConfig(env, { echo: { type: 'http', url, headers: { Authorization: `Bearer ${token}` } } });
-    const model = await startFakeModel('mcp__echo__echo', { text: 'hello through Shared MCP' });
+  /** `claude -p` with a fake model that asks for one call of `tool`; returns what it printed and why, for messages. */
+  async function callThroughClaude(tool: string, text: string): Promise<{ r: ClientResult; why: string; model: FakeModel }> {
+    const model = await startFakeModel(tool, { text });
     try {
       await fs.rm(claudeLogRoot(env), { recursive: true, force: true });
-      const r = await claude(['-p', 'Call the echo tool.', '--allowedTools', 'mcp__echo__echo'], {
+      await forgetDiscoverVerdicts(env);
+      const r = await claude(['-p', 'Call the echo tool.', '--allowedTools', tool], {
         ANTHROPIC_BASE_URL: model.url,
         ANTHROPIC_API_KEY: 'sk-ant-fake-key-for-tests',
       });
       const why = `claude -p exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nrequests to the model: ${JSON.stringify(model.requests)}\nClaude Code's MCP log:\n${await claudeMcpLogs(env)}\n`;
-      assert.ok(model.requests.some((x) => x.mentionsTool), `no request to the model named mcp__echo__echo\n${why}`);
-      assert.equal(r.stdout.trim(), 'tool said: hello through Shared MCP', why);
-      assert.equal(r.code, 0, why);
+      assert.ok(model.requests.some((x) => x.mentionsTool), `no request to the model named ${tool}\n${why}`);
+      return { r, why, model };
     } finally {
       await model.close();
     }
+  }
+
+  it('claude -p over HTTP: probes with server/discover, falls back on the host\'s 400, lists the tools and calls one', async () => {
+    const reg = await t?.registry();
+    assert.ok(reg);
+    const proxy = await startRecordingProxy(reg.port);
+    try {
+      await writeClaudeConfig(env, { echo: { type: 'http', url: `${proxy.origin}/mcp/echo`, headers: { Authorization: `Bearer ${token}` } } });
+      const { r, why } = await callThroughClaude('mcp__echo__echo', 'hello through Shared MCP');
+      const wire = `${why}on the wire:\n${describeExchanges(proxy.exchanges)}`;
+      assert.equal(r.stdout.trim(), 'tool said: hello through Shared MCP', wire);
+      assert.equal(r.code, 0, wire);
+      const posts = proxy.exchanges.filter((e) => e.method === 'POST');
+      // The modern probe came first, was refused by the host with a 4xx, and the client fell back to initialize.
+      assert.deepEqual(posts[0] && [posts[0].rpc, posts[0].protocolVersion], [['server/discover'], '2026-07-28'], wire);
+      assert.ok((posts[0].status ?? 0) >= 400 && (posts[0].status ?? 0) < 500, wire);
+      const init = posts.findIndex((e) => e.rpc.includes('initialize'));
+      assert.ok(init > 0 && posts[init].status === 200, wire);
+      for (const method of ['tools/list', 'tools/call']) assert.ok(posts.slice(init).some((e) => e.rpc.includes(method) && e.status === 200), `${method} answered\n${wire}`);
+      assert.match(await claudeMcpLogs(env), /"protocolEra\\?":\\?"legacy\\?"/, wire);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('claude -p through `shared-mcp bridge` (stdio): the bridge answers the probe, Claude Code falls back and calls the tool', async () => {
+    const home = t as TestHome;
+    await writeClaudeConfig(env, { bridged: { type: 'stdio', command: process.execPath, args: [CLI, 'bridge', 'echo'], env: { SHARED_MCP_HOME: home.home } } });
+    const { r, why } = await callThroughClaude('mcp__bridged__echo', 'hello through the bridge');
+    assert.equal(r.stdout.trim(), 'tool said: hello through the bridge', why);
+    assert.equal(r.code, 0, why);
+    const log = await claudeMcpLogs(env);
+    // Claude Code logs its stdio servers' stderr: the bridge's line is the probe seen, the era the fallback.
+    assert.match(log, /shared-mcp bridge echo: the client probed with server\/discover \(protocol 2026-07-28\); answered "method not found", so it goes on with initialize/, why);
+    assert.match(log, /"protocolEra\\?":\\?"legacy\\?"/, why);
+    assert.ok(log.indexOf('probed with server/discover') < log.indexOf('protocolEra'), why);
   });
 });
 

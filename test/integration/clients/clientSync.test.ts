@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { FIXTURES, ROOT, TestHome } from '../../helpers/hostHarness';
-import { CLAUDE, CODEX, assertClaudeInstalled, assertCodexInstalled, claudeEnv, claudeJsonPath, claudeMcpLogs, killGroup, runClient } from '../../helpers/realClients';
+import { CLAUDE, CODEX, CODEX_NEWEST, CODEX_NEWEST_PACKAGE, assertClaudeInstalled, assertCodexInstalled, claudeEnv, claudeJsonPath, claudeMcpLogs, killGroup, runClient } from '../../helpers/realClients';
 
 interface CodexServer {
   name: string;
@@ -32,8 +32,8 @@ describe('client config sync with the real clients (test/clients)', function () 
     return new Map(r.stdout.split('\n').filter((l) => /^[\w.-]+: /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l]));
   }
 
-  async function codexList(): Promise<CodexServer[]> {
-    const r = await runClient(CODEX, ['mcp', 'list', '--json'], { env, cwd: env.HOME as string }, children);
+  async function codexList(bin = CODEX): Promise<CodexServer[]> {
+    const r = await runClient(bin, ['mcp', 'list', '--json'], { env, cwd: env.HOME as string }, children);
     assert.equal(r.code, 0, `codex mcp list --json: ${r.stderr}`);
     return JSON.parse(r.stdout) as CodexServer[];
   }
@@ -41,6 +41,7 @@ describe('client config sync with the real clients (test/clients)', function () 
   before(() => {
     assertClaudeInstalled();
     assertCodexInstalled();
+    assertCodexInstalled(CODEX_NEWEST_PACKAGE);
   });
 
   beforeEach(async () => {
@@ -66,12 +67,15 @@ describe('client config sync with the real clients (test/clients)', function () 
     const token = (await fs.readFile(path.join(t.home, 'token'), 'utf8')).trim();
     const claude = await claudeList();
     for (const name of ['echo', 'notes']) assert.equal(claude.get(name), `${name}: http://127.0.0.1:${t.port}/mcp/${name} (HTTP) - ✔ Connected`);
-    const codex = await codexList();
-    for (const name of ['echo', 'notes']) {
-      const s = codex.find((x) => x.name === name);
-      assert.equal(s?.transport.type, 'streamable_http', JSON.stringify(codex));
-      assert.equal(s?.transport.url, `http://127.0.0.1:${t.port}/mcp/${name}`);
-      assert.deepEqual(s?.transport.http_headers, { Authorization: `Bearer ${token}` });
+    // Both pinned Codex releases read the entries the same way.
+    for (const bin of [CODEX, CODEX_NEWEST]) {
+      const codex = await codexList(bin);
+      for (const name of ['echo', 'notes']) {
+        const s = codex.find((x) => x.name === name);
+        assert.equal(s?.transport.type, 'streamable_http', `${bin}: ${JSON.stringify(codex)}`);
+        assert.equal(s?.transport.url, `http://127.0.0.1:${t.port}/mcp/${name}`);
+        assert.deepEqual(s?.transport.http_headers, { Authorization: `Bearer ${token}` });
+      }
     }
     const dry = await t.cli(['sync', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);

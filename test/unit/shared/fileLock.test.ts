@@ -38,11 +38,15 @@ describe('acquireFileLock', () => {
   it('makes a second acquire wait until the first releases', async () => {
     const a = await acquireFileLock(file, 5000);
     let bResolved = false;
-    const bPromise = acquireFileLock(file, 10_000).then((lock) => {
+    let busy = 0;
+    let wake: () => void = () => undefined;
+    const tried = new Promise<void>((resolve) => (wake = resolve));
+    const bPromise = acquireFileLock(file, 10_000, { onBusy: () => ++busy === 3 && wake() }).then((lock) => {
       bResolved = true;
       return lock;
     });
-    await sleep(150);
+    // B has found the lock held three times: three chances to take it wrongly.
+    await tried;
     assert.equal(bResolved, false, 'B acquired the lock while A held it');
     await a.release();
     const b = await bPromise;

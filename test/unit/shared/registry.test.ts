@@ -109,6 +109,25 @@ describe('registry', () => {
       await assert.rejects(writeFileAtomic(target, 'x'));
       assert.deepEqual(fs.readdirSync(dir), ['target']);
     });
+
+    it('beforeRename runs once the temp file is complete, right before the rename; what it throws stops the write', async () => {
+      const target = path.join(dir, 'client.json');
+      fs.writeFileSync(target, 'theirs');
+      const seenAtCheck: string[] = [];
+      const tempNow = (): string[] => fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')).map((n) => fs.readFileSync(path.join(dir, n), 'utf8'));
+      await writeFileAtomic(target, 'ours', 0o600, undefined, () => void seenAtCheck.push(...tempNow(), fs.readFileSync(target, 'utf8')));
+      assert.deepEqual(seenAtCheck, ['ours', 'theirs'], 'the whole temp file exists and the target is untouched when the check runs');
+      assert.equal(fs.readFileSync(target, 'utf8'), 'ours');
+      const stop = new Error('changed meanwhile');
+      await assert.rejects(
+        writeFileAtomic(target, 'again', 0o600, undefined, () => {
+          throw stop;
+        }),
+        (err: unknown) => err === stop,
+      );
+      assert.equal(fs.readFileSync(target, 'utf8'), 'ours');
+      assert.deepEqual(fs.readdirSync(dir), ['client.json']);
+    });
   });
 
   describe('removeRegistryIfOwned', () => {

@@ -111,12 +111,12 @@ describe('client config sync: edge cases (regressions)', () => {
     await box.put('claude', await claudeOriginal());
     await box.service.sync();
     const first = box.service.state.lastAt;
-    box.service.scheduleAutoIfChanged();
-    await new Promise((r) => setTimeout(r, 600));
-    assert.equal(box.service.state.lastAt, first, 'same servers, same clients: no sync');
+    assert.equal(box.service.scheduleAutoIfChanged(), false, 'same servers, same clients: no sync');
+    await box.service.settled();
+    assert.equal(box.service.state.lastAt, first);
     box.servers = ['memory', 'other'];
-    box.service.scheduleAutoIfChanged();
-    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(box.service.scheduleAutoIfChanged(), true);
+    await box.service.settled();
     assert.notEqual(box.service.state.lastAt, first);
     assert.ok(JSON.parse(await box.read('claude')).mcpServers.other);
   });

@@ -121,7 +121,7 @@ describe('client config sync: safety', () => {
     await box.service.unsync();
     assert.equal(box.service.state.paused, true);
     box.service.scheduleAuto();
-    await new Promise((r) => setTimeout(r, 600));
+    await box.service.settled();
     assert.equal(await box.read('codex'), '', 'a paused sync writes nothing');
     await box.service.sync();
     assert.ok((await box.read('codex')).includes('[mcp_servers.memory]'));

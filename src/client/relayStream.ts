@@ -1,3 +1,4 @@
+import { detach } from '../shared/detach';
 import type { McpHeaders, McpTarget, StreamableHttpClient } from './streamableHttpClient';
 
 /** The reconnect delay of the GET stream: from the first, doubling up to the last. */
@@ -91,7 +92,8 @@ export class RelayStream {
     this.delayMs = Math.min(delay * 2, STREAM_RETRY_MAX_MS);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.search();
+      // A search that fails for a reason it did not foresee simply tries again later.
+      detach(this.search(), () => this.retry());
     }, delay);
   }
 

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { SharedMcpError } from '../shared/errors';
+import { SharedMcpError, toSharedMcpError } from '../shared/errors';
 import { parseBoundedJson } from '../shared/jsonDepth';
 import { parseSse } from './sseParser';
 
@@ -82,17 +82,21 @@ export class StreamableHttpClient {
         res.on('error', broken);
         res.on('close', () => !res.complete && broken());
         if (status >= 400) {
-          void readText(res).then((text) => text !== undefined && settle(refusal(status, text)));
+          readText(res)
+            .then((text) => text !== undefined && settle(refusal(status, text)))
+            .catch((err: unknown) => settle({ kind: 'broken', reason: toSharedMcpError(err).message }));
           return;
         }
         const answered = (): void => settle({ kind: 'answered', status, ...(sessionId ? { sessionId } : {}) });
         const type = res.headers['content-type'] ?? '';
         if (type.startsWith('application/json')) {
-          void readText(res).then((text) => {
-            if (text === undefined) return;
-            if (text !== '') this.deliver(text, onMessage);
-            answered();
-          });
+          readText(res)
+            .then((text) => {
+              if (text === undefined) return;
+              if (text !== '') this.deliver(text, onMessage);
+              answered();
+            })
+            .catch((err: unknown) => settle({ kind: 'broken', reason: toSharedMcpError(err).message }));
           return;
         }
         if (type.startsWith('text/event-stream')) parseSse(res, (data) => this.deliver(data, onMessage));
@@ -120,7 +124,9 @@ export class StreamableHttpClient {
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       if (status !== 200) {
-        void readText(res).then((text) => end(refusal(status, text ?? '')));
+        readText(res)
+          .then((text) => end(refusal(status, text ?? '')))
+          .catch(() => end({ kind: 'ended' }));
         return;
       }
       handlers.onOpen();

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { detach } from '../shared/detach';
 import { SharedMcpError, hostStopping, toSharedMcpError } from '../shared/errors';
 import { Emitter, type Disposable } from '../shared/emitter';
 import { readConfigText } from '../shared/config/configFile';
@@ -194,10 +195,15 @@ export class GatewayHost {
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
     this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined), this.log);
     // The token's copy on disk is what clients without a host connection read: it must never be gone or empty.
-    this.tokenWatch = watchFile(this.paths.token, () => void this.clientToken.restore(), this.log);
+    this.tokenWatch = watchFile(this.paths.token, () => detach(this.clientToken.restore(), (err) => this.logUnexpected('restoring home/token', err)), this.log);
     await this.clientToken.restore();
-    // Ready (for server actions) once orphans are gone and the config is applied; a failed cleanup must not keep servers from starting.
-    void (async () => {
+    // The listener answers from here on; server actions wait for finishBoot.
+    detach(this.finishBoot(), (err) => this.logUnexpected('start-up', err));
+  }
+
+  /** Reaps orphans, applies the config and schedules the first sync; ready afterwards, whatever failed (a failed cleanup must not keep servers from starting). */
+  private async finishBoot(): Promise<void> {
+    try {
       try {
         const reaped = await this.tracker.reapOrphans(this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, this.log);
         if (reaped > 0) this.log.info(`stopped ${reaped} orphaned server process tree(s)`);
@@ -207,7 +213,9 @@ export class GatewayHost {
       if (!this.stopping) await this.servers.apply(this.config?.servers ?? []).catch((err: unknown) => this.log.error(`start-up: ${toSharedMcpError(err).message}`));
       // Client configs follow the port this host got and the servers it serves.
       if (!this.stopping) this.sync.scheduleAuto();
-    })().finally(() => this.resolveReady());
+    } finally {
+      this.resolveReady();
+    }
   }
 
   health(): HealthInfo {

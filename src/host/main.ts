@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { detach } from '../shared/detach';
 import { HOST_RUNNING_EXIT_CODE, toSharedMcpError } from '../shared/errors';
 import { resolveHome } from '../shared/homePaths';
 import { GatewayHost } from './gatewayHost';
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     // repeat a while later means "stop now", and even then every server process is killed first.
     if (firstSignal === undefined) {
       firstSignal = { signal, at: Date.now() };
-      if (host) void host.shutdown(`received ${signal}`);
+      if (host) detach(host.shutdown(`received ${signal}`), (err) => host?.logUnexpected('shutdown', err));
     } else if (Date.now() - firstSignal.at > FORCE_EXIT_AFTER_MS) {
       host?.killServersNow();
       process.exit(signalExitCode(signal));
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
       process.exit(INTERNAL_ERROR_EXIT_CODE);
     }, FORCE_EXIT_AFTER_MS * 10).unref();
     // shutdown() never rejects; without a host there is nothing to stop.
-    void (host?.shutdown('internal error') ?? Promise.resolve()).finally(() => process.exit(INTERNAL_ERROR_EXIT_CODE));
+    detach((host?.shutdown('internal error') ?? Promise.resolve()).finally(() => process.exit(INTERNAL_ERROR_EXIT_CODE)), () => process.exit(INTERNAL_ERROR_EXIT_CODE));
   });
   host = await GatewayHost.start({
     home: resolveHome(),
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
     foreground: values.foreground ?? false,
     shellEnv: process.env.SHARED_MCP_SHELL_ENV !== '0',
   });
-  if (firstSignal) void host.shutdown(`received ${firstSignal.signal}`);
+  const started = host;
+  if (firstSignal) detach(started.shutdown(`received ${firstSignal.signal}`), (err) => started.logUnexpected('shutdown', err));
   await host.closed;
   // A shutdown asked for over the control API is a normal end; one caused by a signal says which.
   process.exit(firstSignal ? signalExitCode(firstSignal.signal) : 0);

@@ -1,4 +1,5 @@
-import { SharedMcpError, hostStopping } from '../shared/errors';
+import { detach } from '../shared/detach';
+import { SharedMcpError, hostStopping, toSharedMcpError } from '../shared/errors';
 import { Emitter, type Disposable } from '../shared/emitter';
 import { diffServers } from '../shared/config/loadConfig';
 import type { ServerDefinition } from '../shared/config/configTypes';
@@ -83,7 +84,10 @@ export class ServerSet {
     // Shut down meanwhile: close() has disposed what was here; nothing new may appear after it.
     if (this.closed) return diff;
     for (const name of [...diff.added, ...reshared]) this.add(byName.get(name) as ServerDefinition);
-    for (const name of [...diff.added, ...reshared]) void this.entries.get(name)?.supervisor.autoStart();
+    for (const name of [...diff.added, ...reshared]) {
+      const supervisor = this.entries.get(name)?.supervisor;
+      if (supervisor) detach(supervisor.autoStart(), (err) => this.options.hostLog.warn(`${name}: autoStart failed: ${toSharedMcpError(err).message}`));
+    }
     return diff;
   }
 
@@ -141,8 +145,8 @@ export class ServerSet {
 
   /** Secrets changed (their names): servers waiting for them start, servers up with them restart. */
   secretsChanged(names: string[]): void {
-    // secretsChanged never rejects: what fails is logged by the supervisor.
-    for (const { supervisor } of this.entries.values()) void supervisor.secretsChanged(names);
+    // secretsChanged logs what fails itself; detach only keeps a surprise from floating.
+    for (const { supervisor } of this.entries.values()) detach(supervisor.secretsChanged(names), (err) => this.options.hostLog.warn(`${supervisor.name}: reacting to changed secrets failed: ${toSharedMcpError(err).message}`));
   }
 
   /** The secrets that servers which may run refer to and the host lacks, sorted: what an editor should push. */
@@ -278,19 +282,24 @@ export class ServerSet {
       onSpawnUndone: (pid) => this.options.tracker.remove(def.name, pid),
       // The session has its answer (sign-in needed); its connection is of no more use.
       onNeedsAuth: () => {
-        if (opened) void this.closeOwnBackend(def.name, opened);
+        if (opened) this.retireOwnBackend(def.name, opened);
       },
     });
     opened = backend;
     backend.onDidExit((reason) => {
       log.line('host', `a session's own process ${backend.pid ?? ''} ${reason}`);
       // Its group may hold grandchildren that outlived it: stop them before forgetting the pid.
-      void this.closeOwnBackend(def.name, backend);
+      this.retireOwnBackend(def.name, backend);
     });
     return backend;
   }
 
   /** Never rejects: a failure is logged. */
+  /** closeOwnBackend without waiting for it (it logs its own failures). */
+  private retireOwnBackend(name: string, backend: Backend): void {
+    detach(this.closeOwnBackend(name, backend), (err) => this.options.hostLog.warn(`${name}: stopping a session's own backend failed: ${toSharedMcpError(err).message}`));
+  }
+
   private async closeOwnBackend(name: string, backend: Backend): Promise<void> {
     try {
       await backend.close(this.options.stopGraceMs());

@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { SharedMcpError } from '../../shared/errors';
+import { detach } from '../../shared/detach';
 import { Emitter } from '../../shared/emitter';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerLog } from '../logs/serverLog';
@@ -132,7 +133,7 @@ export class RemoteBackend implements Backend {
     if (isRequest) this.pending.add(msg.id as JsonRpcId);
     if (msg.method === 'notifications/cancelled') this.pending.delete(msg.params?.requestId as JsonRpcId);
     this.sendingBytes += bytes;
-    void this.post(msg, isRequest, bytes);
+    detach(this.post(msg, isRequest, bytes), (err) => this.noteUnhandled(err));
   }
 
   /** Sends one message; never rejects: a failure is answered to the request's caller, or logged. */

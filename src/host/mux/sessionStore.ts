@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { detach } from '../../shared/detach';
 import { isErrnoException, toSharedMcpError } from '../../shared/errors';
 import { writeFileAtomic } from '../../shared/registry';
 import type { SessionRecord } from './clientSession';
@@ -74,7 +75,7 @@ export class SessionStore {
       this.dirty = true;
       return;
     }
-    void this.write();
+    detach(this.write(), (err) => this.log(`could not write ${this.file}: ${toSharedMcpError(err).message}`));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.dirty) this.schedule();

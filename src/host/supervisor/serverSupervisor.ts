@@ -1,3 +1,4 @@
+import { detach } from '../../shared/detach';
 import { SharedMcpError, hostStopping, toSharedMcpError } from '../../shared/errors';
 import { systemClock, type Clock } from '../../shared/clock';
 import { Emitter } from '../../shared/emitter';
@@ -133,7 +134,7 @@ export class ServerSupervisor {
     this.abortLaunch?.abort();
     const backend = this.backend;
     this.setBackend(undefined);
-    if (backend) void this.closeBackend(backend, this.deps.stopGraceMs());
+    if (backend) this.retire(backend, this.deps.stopGraceMs());
     if (this.gate.closingAny || this.launching) this.setState('stopping', null);
     await previous;
     await this.launching; // an aborted start resolves once its process is gone
@@ -305,10 +306,10 @@ export class ServerSupervisor {
 
   /** A backend that finished starting becomes the server's, unless a stop or a refusal came first. */
   private adopt(gen: number, backend: Backend): void {
-    if (gen !== this.generation) return void this.closeBackend(backend, 0);
-    if (this.backend) void this.closeBackend(this.backend, 0); // never two live backends for one server
+    if (gen !== this.generation) return this.retire(backend, 0);
+    if (this.backend) this.retire(this.backend, 0); // never two live backends for one server
     if (this.refusedWhileStarting?.gen === gen) {
-      void this.closeBackend(backend, 0);
+      this.retire(backend, 0);
       return this.settle('needs-auth', this.refusedWhileStarting.reason);
     }
     backend.onDidExit((reason) => this.onExit(gen, backend, reason));
@@ -336,7 +337,7 @@ export class ServerSupervisor {
     }
     ++this.generation;
     this.setBackend(undefined);
-    void this.closeBackend(backend, 0);
+    this.retire(backend, 0);
     this.settle('needs-auth', reason);
   }
 
@@ -344,13 +345,18 @@ export class ServerSupervisor {
     if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
     if (gen !== this.generation) return;
     this.setBackend(undefined);
-    void this.closeBackend(backend, 0); // the group may hold grandchildren that outlived their parent
+    this.retire(backend, 0); // the group may hold grandchildren that outlived their parent
     const full = this.withStderr(reason);
     this.deps.log.line('host', full);
     this.recordCrash(full);
   }
 
   /** Closes a backend, tracked until it is gone; never rejects (a failure is logged). */
+  /** Closes a backend on its way out without waiting for it (a start waits for it through the gate). */
+  private retire(backend: Backend, graceMs: number): void {
+    detach(this.closeBackend(backend, graceMs), (err) => this.note('stopping the server', err));
+  }
+
   private closeBackend(backend: Backend, graceMs: number): Promise<void> {
     return this.gate.track(
       backend.close(graceMs).then(

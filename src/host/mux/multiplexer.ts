@@ -1,3 +1,4 @@
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../shared/config/configTypes';
 import { Emitter, type Disposable } from '../../shared/emitter';
 import { SharedMcpError } from '../../shared/errors';
 import type { Backend, OversizedMessage } from '../backends/backend';
@@ -28,8 +29,6 @@ import { filterToolsResult, toolAllowed, type ToolFilterConfig } from './toolFil
 
 /** The host's own requests (lists, setLevel, resubscribes) wait at most this long, or the server's requestTimeout if shorter. */
 export const HOST_REQUEST_TIMEOUT_MS = 30_000;
-/** requestTimeout when the options give none (the config's default). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10 * 60_000;
 
 export interface MuxOptions {
   name: string;

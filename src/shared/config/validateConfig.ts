@@ -3,7 +3,7 @@ import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type Node, t
 import schema from '../../../schemas/config.schema.json';
 import type { ConfigProblem } from './configTypes';
 import { SERVER_NAME_PATTERN, SERVER_NAME_RULE } from '../serverName';
-import { parseSizeBytes } from '../units';
+import { parseDurationMs, parseSizeBytes } from '../units';
 
 type Segment = string | number;
 
@@ -221,6 +221,8 @@ function semanticProblems(raw: RawConfig, at: (segs: Segment[], msg: string) => 
     else if (s.command !== undefined && s.url !== undefined) problems.push(at([...base, 'url'], 'set either "command" or "url", not both'));
     else if (s.type === 'stdio' && s.url !== undefined) problems.push(at([...base, 'type'], '"stdio" servers need a "command", not a "url"'));
     else if (remoteType && s.command !== undefined) problems.push(at([...base, 'type'], `"${s.type}" servers need a "url", not a "command"`));
+    // 0 would mean "answer every request with a timeout at once": never what anyone wants.
+    if (s.requestTimeout !== undefined && !parseDurationMs(s.requestTimeout)) problems.push(at([...base, 'requestTimeout'], 'must be more than 0 (leave it out for the default of 10m)'));
     for (const key of ['maxMemory', 'maxMessageSize', 'maxQueueSize'] as const) {
       const value = s.resourceLimits?.[key];
       if (value !== undefined && !parseSizeBytes(value)) problems.push(at([...base, 'resourceLimits', key], key === 'maxMemory' ? 'must be more than 0 (leave it out for no limit)' : 'must be more than 0 (leave it out for the default)'));

@@ -89,6 +89,7 @@ describe('parseConfig', () => {
     const d = server({ command: 'x', requestTimeout: '30s', resourceLimits: { maxMessageSize: '1M', maxQueueSize: 2 } });
     assert.deepEqual([d.requestTimeoutMs, d.maxMessageBytes, d.maxQueuedBytes], [30_000, 1024 * 1024, 2 * 1024 * 1024]);
     assert.throws(() => parseConfig('{"mcpServers":{"s":{"command":"x","resourceLimits":{"maxQueueSize":"0M"}}}}', FILE), (e: Error) => /mcpServers\.s\.resourceLimits\.maxQueueSize: must be more than 0/.test(e.message));
+    assert.throws(() => parseConfig('{"mcpServers":{"s":{"command":"x","requestTimeout":0}}}', FILE), (e: Error) => /mcpServers\.s\.requestTimeout: must be more than 0/.test(e.message));
   });
 
   it('uses portBase as the port, and port over portBase', () => {

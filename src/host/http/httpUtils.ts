@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { SharedMcpError } from '../../shared/errors';
 
 /** Control API bodies are small; anything bigger is a mistake or an attack. */
 export const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 export const SSE_HEARTBEAT_MS = 15_000;
 /** A stream reader that falls this far behind is disconnected rather than buffered without end. */
 export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-
 
 /** DNS-rebinding guard: Host must be a loopback name with our port; Origin, when sent, a loopback origin. */
 export function checkLocalRequest(req: IncomingMessage, port: number): void {
@@ -26,7 +25,8 @@ export function checkLocalRequest(req: IncomingMessage, port: number): void {
   }
 }
 
-export async function readJsonBody<T>(req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<T | undefined> {
+/** A control API body: at most maxBytes of JSON; undefined when empty. */
+export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -36,7 +36,7 @@ export async function readJsonBody<T>(req: IncomingMessage, maxBytes = MAX_CONTR
   }
   if (size === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw new SharedMcpError('BAD_REQUEST', 'request body is not valid JSON');
   }
@@ -46,15 +46,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   res.end(text);
-}
-
-export function sendError(res: ServerResponse, err: unknown): void {
-  const e = toSharedMcpError(err);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendJson(res, e.httpStatus, e.toJSON());
 }
 
 /** Opens a Server-Sent Events stream with heartbeats; returns a writer and a disposer called when the peer leaves. */

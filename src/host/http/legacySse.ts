@@ -48,7 +48,7 @@ export class LegacySseServer {
   ) {}
 
   /** GET: opens the stream and announces where to POST. */
-  open(req: IncomingMessage, res: ServerResponse, endpoint: string, messagesPath: string): void {
+  open(res: ServerResponse, endpoint: string, messagesPath: string): void {
     const id = randomUUID();
     const write = startSse(res, {});
     res.write(`event: endpoint\ndata: ${messagesPath}?sessionId=${id}\n\n`);

@@ -1,19 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
-import { isJsonRpcMessage, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
+import { SharedMcpError } from '../../shared/errors';
+import { isJsonRpcMessage, type JsonRpcMessage } from '../backends/jsonRpc';
 import { startSseResponse } from './httpUtils';
-
-/** Sends an error as MCP clients expect it: a JSON-RPC error object, with the HTTP status of its code. */
-export function sendRpcError(res: ServerResponse, err: unknown, id: JsonRpcId | null = null, headers: Record<string, string> = {}): void {
-  const e = toSharedMcpError(err);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ jsonrpc: '2.0', id, error: { code: e.jsonRpcCode, message: e.message } });
-  res.writeHead(e.httpStatus, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
 
 /** Reads an MCP POST body: one message or a batch, each checked for the JSON-RPC shape; over maxBytes is refused. */
 export async function readMessages(req: IncomingMessage, maxBytes: number): Promise<{ messages: JsonRpcMessage[]; batch: boolean }> {

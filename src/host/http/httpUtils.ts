@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SharedMcpError } from '../../shared/errors';
+import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { parseBoundedJson } from '../../shared/jsonDepth';
 
 /** Control API bodies are small; anything bigger is a mistake or an attack. */
 export const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
@@ -25,20 +26,20 @@ export function checkLocalRequest(req: IncomingMessage, port: number): void {
   }
 }
 
-/** A control API body: at most maxBytes of JSON; undefined when empty. */
+/** A control API body: at most maxBytes, JSON no deeper than MAX_JSON_DEPTH; undefined when empty. */
 export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new SharedMcpError('BAD_REQUEST', `request body over ${maxBytes} bytes`);
+    if (size > maxBytes) throw new SharedMcpError('PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new SharedMcpError('BAD_REQUEST', 'request body is not valid JSON');
+    return parseBoundedJson(Buffer.concat(chunks));
+  } catch (err) {
+    throw new SharedMcpError('BAD_REQUEST', `request body is not valid JSON (${toSharedMcpError(err).message})`);
   }
 }
 
@@ -48,7 +49,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** Opens a Server-Sent Events stream with heartbeats; returns a writer and a disposer called when the peer leaves. */
+/** Opens a control-API event stream (one JSON value per event) with heartbeats; onClose runs when the peer leaves. */
 export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () => void): (data: unknown) => void {
   const write = startSseResponse(res);
   write(': connected\n\n');
@@ -58,7 +59,15 @@ export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () =
     onClose();
   };
   req.on('close', close);
-  return (data) => write(`data: ${JSON.stringify(data)}\n\n`);
+  return (data) => {
+    let text: string;
+    try {
+      text = JSON.stringify(data);
+    } catch {
+      return; // a value that cannot be written is dropped, never thrown into whoever fired the event
+    }
+    write(`data: ${text}\n\n`);
+  };
 }
 
 /** Starts an SSE response; the writer sends one frame, and disconnects a reader that falls too far behind. */

@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
+import { parseBoundedJson } from '../../shared/jsonDepth';
 import { isJsonRpcMessage, type JsonRpcMessage } from '../backends/jsonRpc';
 import { startSseResponse } from './httpUtils';
+
+/**
+ * The most messages one POST may carry. Clients send one at a time (batches left MCP in 2025-06-18); each message of a
+ * batch is a request in flight and an answer held until the last one comes, so a batch of 80,000 once cost 1.6 GB.
+ */
+export const MAX_BATCH_MESSAGES = 1000;
 
 /** Reads an MCP POST body: one message or a batch, each checked for the JSON-RPC shape; over maxBytes is refused. */
 export async function readMessages(req: IncomingMessage, maxBytes: number): Promise<{ messages: JsonRpcMessage[]; batch: boolean }> {
@@ -22,14 +29,13 @@ export async function readMessages(req: IncomingMessage, maxBytes: number): Prom
     req.once('end', () => resolve(got));
     req.once('error', reject);
   });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new SharedMcpError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
-  }
+  // Bounded depth: a value nested thousands deep would make JSON.stringify throw on its way to the server.
+  const parsed = parseBoundedJson(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   const batch = Array.isArray(parsed);
   const messages = batch ? (parsed as unknown[]) : [parsed];
+  if (messages.length > MAX_BATCH_MESSAGES) {
+    throw new SharedMcpError('BAD_REQUEST', `Invalid Request: a batch of ${messages.length} messages; the host takes at most ${MAX_BATCH_MESSAGES} in one POST`);
+  }
   if (messages.length === 0 || !messages.every(isJsonRpcMessage)) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: the body is not a JSON-RPC 2.0 message or batch');
   return { messages: messages as JsonRpcMessage[], batch };
 }
@@ -49,8 +55,8 @@ export function checkPostHeaders(req: IncomingMessage): void {
   }
 }
 
-/** Opens an SSE response that carries MCP messages (`event: message`). */
-export function startSse(res: ServerResponse, headers: Record<string, string>): (msg: JsonRpcMessage) => void {
+/** Opens an SSE response that carries MCP messages (`event: message`), already serialized. */
+export function startSse(res: ServerResponse, headers: Record<string, string>): (text: string) => void {
   const write = startSseResponse(res, headers);
-  return (msg) => write(`event: message\ndata: ${JSON.stringify(msg)}\n\n`);
+  return (text) => write(`event: message\ndata: ${text}\n\n`);
 }

@@ -1,22 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
-import { SUPPORTED_PROTOCOL_VERSIONS, type InitializeParams, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
+import { SUPPORTED_PROTOCOL_VERSIONS, errorResponse, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
 import type { SessionRecord } from '../mux/clientSession';
 import type { SessionManager } from '../mux/sessionManager';
+import { CollectedAnswers, serializeForClient } from './clientAnswers';
 import { HttpFailure } from './httpErrors';
+import { checkInitializeParams } from './initializeParams';
 import { checkPostHeaders, readMessages } from './mcpHttp';
-import { StreamableSession } from './streamableSession';
+import { StreamableSession, type StreamOptions } from './streamableSession';
 
 export interface StreamableHttpOptions {
   sessions: SessionManager;
+  /** The cap on a client's message, and on one answer to a client (settings.maxMessageSize). */
   maxMessageBytes(): number;
 }
 
-const make = (record: SessionRecord): StreamableSession => new StreamableSession(record);
-
 /** One endpoint (`/mcp/<server>` or `/mcp`) over Streamable HTTP with stateful sessions (MCP 2025-03-26 to 2025-11-25). */
 export class StreamableHttp {
-  constructor(private readonly options: StreamableHttpOptions) {}
+  private readonly streamOptions: StreamOptions;
+  private readonly make: (record: SessionRecord) => StreamableSession;
+
+  constructor(private readonly options: StreamableHttpOptions) {
+    this.streamOptions = { maxAnswerBytes: options.maxMessageBytes };
+    this.make = (record) => new StreamableSession(record, this.streamOptions);
+  }
 
   async post(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
     checkPostHeaders(req);
@@ -24,12 +31,16 @@ export class StreamableHttp {
     const init = messages.find((m) => m.method === 'initialize');
     // A stale session header (from before a host restart the client noticed) is ignored: initialize opens a new session.
     if (init) return this.initialize(res, endpoint, init, messages.length);
-    const session = await this.sessionOf(req, endpoint);
     const ids: JsonRpcId[] = [];
     for (const m of messages) if (m.method !== undefined && m.id !== undefined && m.id !== null) ids.push(m.id);
+    const max = this.options.maxMessageBytes();
+    if (batch && !new CollectedAnswers(max, ids).fits) {
+      throw new SharedMcpError('BAD_REQUEST', `Invalid Request: the answers to a batch of ${ids.length} requests cannot fit in the host's cap of ${max} bytes (settings.maxMessageSize); send fewer at once`);
+    }
+    const session = await this.sessionOf(req, endpoint);
     if (ids.length === 0) res.writeHead(202).end();
     else session.track(res, ids, batch);
-    for (const m of messages) this.options.sessions.handle(session, m);
+    for (const m of messages) this.handle(session, m);
   }
 
   async get(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
@@ -47,17 +58,30 @@ export class StreamableHttp {
 
   private async initialize(res: ServerResponse, endpoint: string, init: JsonRpcMessage, count: number): Promise<void> {
     if (count > 1) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: initialize must be sent alone');
-    const params = (init.params ?? {}) as unknown as InitializeParams;
-    if (typeof params.protocolVersion !== 'string') throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: initialize needs params.protocolVersion');
+    const id = init.id;
+    if (id === undefined || id === null) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: initialize must be a request with an id');
     try {
-      const { session, result } = await this.options.sessions.create(endpoint, { ...params, capabilities: params.capabilities ?? {} }, make);
+      const params = checkInitializeParams(init.params);
+      const { session, result } = await this.options.sessions.create(endpoint, params, this.make);
       // The client gave up while the server started: nobody will ever use this session (or its per-session process).
       if (res.destroyed || res.writableEnded) return this.options.sessions.end(session.record.id, true);
-      const body = JSON.stringify({ jsonrpc: '2.0', id: init.id, result });
+      const body = serializeForClient({ jsonrpc: '2.0', id, result }, this.options.maxMessageBytes()) as string;
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'mcp-session-id': session.record.id });
       res.end(body);
     } catch (err) {
-      throw new HttpFailure(toSharedMcpError(err), { id: (init.id ?? null) as JsonRpcId | null });
+      throw new HttpFailure(toSharedMcpError(err), { id });
+    }
+  }
+
+  /** One message into the session; a throw on its way becomes the error answer of that request alone. */
+  private handle(session: StreamableSession, m: JsonRpcMessage): void {
+    try {
+      this.options.sessions.handle(session, m);
+    } catch (err) {
+      if (m.method !== undefined && m.id !== undefined && m.id !== null) {
+        const e = toSharedMcpError(err);
+        session.deliver(errorResponse(m.id, e.jsonRpcCode, e.message));
+      }
     }
   }
 
@@ -67,7 +91,7 @@ export class StreamableHttp {
     if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
       throw new SharedMcpError('BAD_REQUEST', `Bad Request: unsupported protocol version ${version.slice(0, 64)} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
     }
-    const session = await this.options.sessions.find(sessionHeader(req), endpoint, make);
+    const session = await this.options.sessions.find(sessionHeader(req), endpoint, this.make);
     if (!(session instanceof StreamableSession) || session.isTerminated) throw notFound();
     return session;
   }

@@ -1,6 +1,7 @@
 import type { ServerStatus, SessionStatus } from '../shared/controlTypes';
 import type { Disposable } from '../shared/emitter';
 import { SharedMcpError } from '../shared/errors';
+import { SSE_HEARTBEAT_MS } from './http/httpUtils';
 import { LegacySseServer } from './http/legacySse';
 import type { Route, RouteContext } from './http/routeTable';
 import { StreamableHttp } from './http/streamableHttp';
@@ -17,6 +18,8 @@ export interface McpServiceOptions {
   maxSessions(): number;
   sessionIdleTimeoutMs(): number;
   log(message: string): void;
+  /** How often a quiet MCP event stream gets a keep-alive comment (env SHARED_MCP_SSE_HEARTBEAT_MS, for tests). */
+  sseHeartbeatMs?: number;
 }
 
 /** Everything MCP clients reach: the endpoints' routes and their sessions (live and persisted). */
@@ -39,8 +42,9 @@ export class McpService {
       idleTimeoutMs: options.sessionIdleTimeoutMs,
       log: options.log,
     });
-    this.streamable = new StreamableHttp({ sessions: this.sessions, maxMessageBytes: options.maxMessageBytes });
-    this.legacy = new LegacySseServer(this.sessions, options.maxMessageBytes);
+    const heartbeatMs = options.sseHeartbeatMs ?? heartbeatFromEnv(process.env) ?? SSE_HEARTBEAT_MS;
+    this.streamable = new StreamableHttp({ sessions: this.sessions, maxMessageBytes: options.maxMessageBytes, heartbeatMs });
+    this.legacy = new LegacySseServer(this.sessions, options.maxMessageBytes, heartbeatMs);
     this.serverStates = servers.onDidChangeState((c) => {
       if (c.state === 'running' || c.previous === 'running') this.aggregate.serversChanged();
     });
@@ -100,4 +104,10 @@ export class McpService {
     this.legacy.close();
     await this.sessions.close();
   }
+}
+
+/** SHARED_MCP_SSE_HEARTBEAT_MS: a shorter keep-alive interval for MCP streams, so that a test need not wait 15 s for one. */
+function heartbeatFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const ms = Number(env.SHARED_MCP_SSE_HEARTBEAT_MS);
+  return Number.isInteger(ms) && ms >= 10 ? ms : undefined;
 }

@@ -49,16 +49,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** Opens a control-API event stream (one JSON value per event) with heartbeats; onClose runs when the peer leaves. */
-export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () => void): (data: unknown) => void {
-  const write = startSseResponse(res);
+/** The timer functions a heartbeat uses (a test can watch them). */
+export interface HeartbeatTimers {
+  setInterval(fn: () => void, ms: number): NodeJS.Timeout;
+  clearInterval(timer: NodeJS.Timeout): void;
+}
+
+const REAL_TIMERS: HeartbeatTimers = { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (t) => clearInterval(t) };
+
+/** Opens a control-API event stream (one JSON value per event); onClose runs when the peer leaves. */
+export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () => void, heartbeatMs = SSE_HEARTBEAT_MS): (data: unknown) => void {
+  const write = startSseResponse(res, {}, heartbeatMs);
   write(': connected\n\n');
-  const heartbeat = setInterval(() => write(': ping\n\n'), SSE_HEARTBEAT_MS);
-  const close = (): void => {
-    clearInterval(heartbeat);
-    onClose();
-  };
-  req.on('close', close);
+  req.on('close', onClose);
   return (data) => {
     let text: string;
     try {
@@ -70,11 +73,15 @@ export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () =
   };
 }
 
-/** Starts an SSE response; the writer sends one frame, and disconnects a reader that falls too far behind. */
-export function startSseResponse(res: ServerResponse, headers: Record<string, string> = {}): (frame: string) => void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+/**
+ * Starts an SSE response. Every heartbeatMs a comment goes out, so that clients with an idle-body timeout (Node's
+ * fetch: 300 s) keep a quiet stream; the timer stops when the response closes. The writer sends one frame, and
+ * disconnects a reader that falls too far behind.
+ */
+export function startSseResponse(res: ServerResponse, headers: Record<string, string> = {}, heartbeatMs = SSE_HEARTBEAT_MS, timers: HeartbeatTimers = REAL_TIMERS): (frame: string) => void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', ...headers });
   res.flushHeaders();
-  return (frame) => {
+  const write = (frame: string): void => {
     if (res.destroyed || res.writableEnded) return;
     if (res.writableLength > SSE_MAX_BUFFERED_BYTES) {
       res.destroy();
@@ -82,4 +89,8 @@ export function startSseResponse(res: ServerResponse, headers: Record<string, st
     }
     res.write(frame);
   };
+  const heartbeat = timers.setInterval(() => write(': ping\n\n'), heartbeatMs);
+  heartbeat.unref?.();
+  res.once('close', () => timers.clearInterval(heartbeat));
+  return write;
 }

@@ -47,12 +47,13 @@ export class LegacySseServer {
   constructor(
     private readonly sessions: SessionManager,
     private readonly maxMessageBytes: () => number,
+    private readonly heartbeatMs: number,
   ) {}
 
   /** GET: opens the stream and announces where to POST. */
   open(res: ServerResponse, endpoint: string, messagesPath: string): void {
     const id = randomUUID();
-    const writeText = startSse(res, {});
+    const writeText = startSse(res, {}, this.heartbeatMs);
     const write = (msg: JsonRpcMessage): void => {
       const text = serializeForClient(msg, this.maxMessageBytes());
       if (text !== undefined) writeText(text);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import { parseBoundedJson } from '../../shared/jsonDepth';
 import { isJsonRpcMessage, type JsonRpcMessage } from '../backends/jsonRpc';
-import { startSseResponse } from './httpUtils';
+import { SSE_HEARTBEAT_MS, startSseResponse } from './httpUtils';
 
 /**
  * The most messages one POST may carry. Clients send one at a time (batches left MCP in 2025-06-18); each message of a
@@ -55,8 +55,8 @@ export function checkPostHeaders(req: IncomingMessage): void {
   }
 }
 
-/** Opens an SSE response that carries MCP messages (`event: message`), already serialized. */
-export function startSse(res: ServerResponse, headers: Record<string, string>): (text: string) => void {
-  const write = startSseResponse(res, headers);
+/** Opens an SSE response that carries MCP messages (`event: message`), already serialized, with a heartbeat. */
+export function startSse(res: ServerResponse, headers: Record<string, string>, heartbeatMs = SSE_HEARTBEAT_MS): (text: string) => void {
+  const write = startSseResponse(res, headers, heartbeatMs);
   return (text) => write(`event: message\ndata: ${text}\n\n`);
 }

@@ -13,6 +13,7 @@ export interface StreamableHttpOptions {
   sessions: SessionManager;
   /** The cap on a client's message, and on one answer to a client (settings.maxMessageSize). */
   maxMessageBytes(): number;
+  heartbeatMs: number;
 }
 
 /** One endpoint (`/mcp/<server>` or `/mcp`) over Streamable HTTP with stateful sessions (MCP 2025-03-26 to 2025-11-25). */
@@ -21,7 +22,7 @@ export class StreamableHttp {
   private readonly make: (record: SessionRecord) => StreamableSession;
 
   constructor(private readonly options: StreamableHttpOptions) {
-    this.streamOptions = { maxAnswerBytes: options.maxMessageBytes };
+    this.streamOptions = { maxAnswerBytes: options.maxMessageBytes, heartbeatMs: options.heartbeatMs };
     this.make = (record) => new StreamableSession(record, this.streamOptions);
   }
 

@@ -9,6 +9,8 @@ import { startSse } from './mcpHttp';
 export interface StreamOptions {
   /** The largest answer the host sends a client in one piece (settings.maxMessageSize). */
   maxAnswerBytes(): number;
+  /** How often a quiet SSE stream gets a keep-alive comment. */
+  heartbeatMs: number;
 }
 
 /**
@@ -63,7 +65,7 @@ export class PostStream {
   }
 
   private openStream(): (text: string) => void {
-    this.write = startSse(this.res, this.headers);
+    this.write = startSse(this.res, this.headers, this.options.heartbeatMs);
     return this.write;
   }
 
@@ -132,7 +134,7 @@ export class StreamableSession implements HostedSession {
   /** Attaches the GET stream; false when one is open already. */
   openStandalone(res: ServerResponse): boolean {
     if (this.standalone) return false;
-    const writeText = startSse(res, { 'mcp-session-id': this.record.id });
+    const writeText = startSse(res, { 'mcp-session-id': this.record.id }, this.options.heartbeatMs);
     const write = (msg: JsonRpcMessage): void => {
       const text = serializeForClient(msg, this.options.maxAnswerBytes());
       if (text !== undefined) writeText(text);

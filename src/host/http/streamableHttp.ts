@@ -7,6 +7,7 @@ import { CollectedAnswers, serializeForClient } from './clientAnswers';
 import { HttpFailure } from './httpErrors';
 import { checkInitializeParams } from './initializeParams';
 import { checkPostHeaders, readMessages } from './mcpHttp';
+import { unsupportedProtocolVersion, unsupportedVersionOf } from './modernProbe';
 import { StreamableSession, type StreamOptions } from './streamableSession';
 
 export interface StreamableHttpOptions {
@@ -32,6 +33,10 @@ export class StreamableHttp {
     const init = messages.find((m) => m.method === 'initialize');
     // A stale session header (from before a host restart the client noticed) is ignored: initialize opens a new session.
     if (init) return this.initialize(res, endpoint, init, messages.length);
+    if (!hasSessionHeader(req)) {
+      const requested = unsupportedVersionOf(req.headers['mcp-protocol-version'], messages);
+      if (requested !== undefined) throw unsupportedProtocolVersion(requested, messages);
+    }
     const ids: JsonRpcId[] = [];
     for (const m of messages) if (m.method !== undefined && m.id !== undefined && m.id !== null) ids.push(m.id);
     const max = this.options.maxMessageBytes();
@@ -96,6 +101,11 @@ export class StreamableHttp {
     if (!(session instanceof StreamableSession) || session.isTerminated) throw notFound();
     return session;
   }
+}
+
+function hasSessionHeader(req: IncomingMessage): boolean {
+  const id = req.headers['mcp-session-id'];
+  return typeof id === 'string' && id !== '';
 }
 
 function sessionHeader(req: IncomingMessage): string {

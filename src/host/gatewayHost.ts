@@ -17,6 +17,7 @@ import { BearerToken } from './http/bearerToken';
 import { controlHandlers } from './http/controlHandlers';
 import { controlRoutes } from './http/controlRouter';
 import { createDispatcher } from './http/dispatcher';
+import { createHttpServer, defaultListenerOptions } from './http/httpServer';
 import { sendJson } from './http/httpUtils';
 import { listenOnFreePort } from './http/listen';
 import { compileRoutes, type Route } from './http/routeTable';
@@ -124,11 +125,7 @@ export class GatewayHost {
         this.emit({ type: 'secrets-changed', names, at: new Date().toISOString() });
       }),
     );
-    const dispatch = this.dispatcher();
-    // The dispatcher answers every error itself; a rejection would be a bug in that, and costs only this connection.
-    this.server = http.createServer((req, res) => {
-      dispatch(req, res).catch(() => res.destroy());
-    });
+    this.server = createHttpServer(this.dispatcher(), defaultListenerOptions((m) => log.warn(m))).server;
   }
 
   /** Starts a host for options.home; throws HOST_RUNNING when a live host already serves that home. */

@@ -41,7 +41,8 @@ export class CollectedAnswers {
     private readonly maxBytes: number,
     ids: Iterable<JsonRpcId>,
   ) {
-    this.message = JSON.stringify(`the answers to this batch are over the host's cap of ${maxBytes} bytes (settings.maxMessageSize): this one was left out; send fewer requests at once`);
+    // Plain ASCII with nothing to escape: its JSON is the text in quotes (no JSON.stringify on every POST).
+    this.message = `"the answers to this batch are over the host's cap of ${maxBytes} bytes (settings.maxMessageSize): this one was left out; send fewer requests at once"`;
     for (const id of ids) this.reserved += this.errorBytes(id);
   }
 
@@ -83,8 +84,9 @@ export class CollectedAnswers {
     return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":${RPC_INTERNAL_ERROR},"message":${this.message}}}`;
   }
 
-  /** Its text and a comma. */
+  /** Its text and a comma; the text is ASCII unless a string id is not. */
   private errorBytes(id: JsonRpcId): number {
-    return Buffer.byteLength(this.errorText(id)) + 1;
+    const text = this.errorText(id);
+    return (typeof id === 'number' ? text.length : Buffer.byteLength(text)) + 1;
   }
 }

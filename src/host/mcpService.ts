@@ -44,7 +44,7 @@ export class McpService {
     });
     const heartbeatMs = options.sseHeartbeatMs ?? heartbeatFromEnv(process.env) ?? SSE_HEARTBEAT_MS;
     this.streamable = new StreamableHttp({ sessions: this.sessions, maxMessageBytes: options.maxMessageBytes, heartbeatMs });
-    this.legacy = new LegacySseServer(this.sessions, options.maxMessageBytes, heartbeatMs);
+    this.legacy = new LegacySseServer(this.sessions, options.maxMessageBytes, heartbeatMs, options.log);
     this.serverStates = servers.onDidChangeState((c) => {
       if (c.state === 'running' || c.previous === 'running') this.aggregate.serversChanged();
     });

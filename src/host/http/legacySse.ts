@@ -48,6 +48,7 @@ export class LegacySseServer {
     private readonly sessions: SessionManager,
     private readonly maxMessageBytes: () => number,
     private readonly heartbeatMs: number,
+    private readonly log: (message: string) => void,
   ) {}
 
   /** GET: opens the stream and announces where to POST. */
@@ -63,7 +64,12 @@ export class LegacySseServer {
     res.on('close', () => {
       const conn = this.connections.get(id);
       this.connections.delete(id);
-      if (conn?.session) this.sessions.end(id, true);
+      try {
+        if (conn?.session) this.sessions.end(id, true);
+      } catch (err) {
+        // Nothing may throw out of a stream's listener: that would take the host down.
+        this.log(`ending legacy session ${id.slice(0, 8)} failed: ${toSharedMcpError(err).message}`);
+      }
     });
   }
 

@@ -37,7 +37,14 @@ export async function readMessages(req: IncomingMessage, maxBytes: number): Prom
     throw new SharedMcpError('BAD_REQUEST', `Invalid Request: a batch of ${messages.length} messages; the host takes at most ${MAX_BATCH_MESSAGES} in one POST`);
   }
   if (messages.length === 0 || !messages.every(isJsonRpcMessage)) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: the body is not a JSON-RPC 2.0 message or batch');
+  // MCP params are always an object: `null`, a string or an array would reach a server shared by everyone (one such
+  // tools/call crashed a server that read params.name).
+  if (!messages.every((m) => m.params === undefined || isObject(m.params))) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: params must be an object');
   return { messages: messages as JsonRpcMessage[], batch };
+}
+
+function isObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function tooLarge(bytes: number, max: number): SharedMcpError {

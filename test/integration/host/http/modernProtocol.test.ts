@@ -30,11 +30,14 @@ describe('both protocol eras: a client of 2026-07-28 is told to fall back (raw H
 
   it("answers Claude Code's opening probe (server/discover, MCP-Protocol-Version: 2026-07-28) with 400 -32022 and the legacy versions, on /mcp/<server> and /mcp", async () => {
     for (const path of ['/mcp/echo', '/mcp']) {
-      const probe = await mcpPost(t, path, { jsonrpc: '2.0', id: 0, method: 'server/discover', params: { _meta: META } }, { 'mcp-protocol-version': MODERN, 'mcp-method': 'server/discover' });
-      assert.equal(probe.status, 400, path);
-      assert.match(String(probe.headers['content-type']), /^application\/json/);
-      assert.deepEqual(JSON.parse(probe.body), unsupported(0), path);
-      assert.equal(probe.session, undefined, 'no session is made');
+      // The id Claude Code 2.1.328 sends (seen through a logging proxy), then the numeric id another client may use.
+      for (const id of ['server-discover-probe-1', 0]) {
+        const probe = await mcpPost(t, path, { jsonrpc: '2.0', id, method: 'server/discover', params: { _meta: META } }, { 'mcp-protocol-version': MODERN, 'mcp-method': 'server/discover' });
+        assert.equal(probe.status, 400, path);
+        assert.match(String(probe.headers['content-type']), /^application\/json/);
+        assert.deepEqual(JSON.parse(probe.body), unsupported(id), path);
+        assert.equal(probe.session, undefined, 'no session is made');
+      }
     }
   });
 

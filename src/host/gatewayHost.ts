@@ -15,9 +15,13 @@ import { watchFile } from './watchFile';
 import { STARTER_CONFIG, ensureFile } from './homeFiles';
 import { ClientToken } from './clientToken';
 import { BearerToken } from './http/bearerToken';
-import { handleControl } from './http/controlApi';
-import { checkLocalRequest, sendError, sendJson } from './http/httpUtils';
+import { controlHandlers } from './http/controlHandlers';
+import { controlRoutes } from './http/controlRouter';
+import { createDispatcher } from './http/dispatcher';
+import { createHttpServer, defaultListenerOptions } from './http/httpServer';
+import { sendJson } from './http/httpUtils';
 import { listenOnFreePort } from './http/listen';
+import { compileRoutes, type Route } from './http/routeTable';
 import { HostLogger } from './logs/hostLogger';
 import { McpService } from './mcpService';
 import { Redactor } from './logs/redactor';
@@ -103,12 +107,10 @@ export class GatewayHost {
     });
     this.mcp = new McpService({
       servers: this.servers,
-      token: clientToken,
       sessionsFile: paths.sessions,
       maxMessageBytes: () => this.maxMessageBytes(),
       maxSessions: () => this.config?.settings.maxSessions ?? DEFAULT_MAX_SESSIONS,
       sessionIdleTimeoutMs: () => this.config?.settings.sessionIdleTimeoutMs ?? DEFAULT_SESSION_IDLE_TIMEOUT_MS,
-      ready: () => this.readyPromise,
       log: (m) => log.info(m),
     });
     this.sync = new SyncService({
@@ -134,7 +136,7 @@ export class GatewayHost {
         this.emit({ type: 'secrets-changed', names, at: new Date().toISOString() });
       }),
     );
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = createHttpServer(this.dispatcher(), defaultListenerOptions((m) => log.warn(m))).server;
   }
 
   /** Starts a host for options.home; throws HOST_RUNNING when a live host already serves that home. */
@@ -347,31 +349,32 @@ export class GatewayHost {
     return event;
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    try {
-      const url = req.url ?? '/';
-      if (url === '/health' || url.startsWith('/health?')) return sendJson(res, 200, { ok: true });
-      checkLocalRequest(req, this.port);
-      if (await this.mcp.handle(req, res)) return;
-      if (url.startsWith('/api/')) {
-        return await handleControl(req, res, new URL(url, `http://${BIND_ADDRESS}`), {
-          controlToken: this.controlBearer,
-          servers: this.servers,
-          secrets: this.secrets,
-          health: () => this.health(),
-          clientToken: () => this.clientToken.value,
-          status: () => this.status(),
-          ready: () => this.readyPromise,
-          reload: () => this.reload(),
-          sync: this.sync,
-          shutdown: () => void this.shutdown('requested over the control API'),
-          onDidEmit: this.onDidEmit,
-        });
-      }
-      throw new SharedMcpError('NOT_FOUND', `not found: ${url.split('?')[0]}`);
-    } catch (err) {
-      sendError(res, err);
-    }
+  /** The one table of routes the listener serves, and the dispatcher that applies each route's checks. */
+  private dispatcher(): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
+    const health: Route = { methods: ['GET', 'HEAD'], path: '/health', auth: 'none', needsReady: false, errors: 'api', anyHost: true, handle: ({ res }) => sendJson(res, 200, { ok: true }) };
+    const control = controlHandlers({
+      servers: this.servers,
+      secrets: this.secrets,
+      health: () => this.health(),
+      clientToken: () => this.clientToken.value,
+      status: () => this.status(),
+      reload: () => this.reload(),
+      sync: this.sync,
+      shutdown: () => {
+        this.shutdown('requested over the control API').catch((err: unknown) => this.logUnexpected('shutdown failed', err));
+      },
+      onDidEmit: this.onDidEmit,
+    });
+    return createDispatcher({
+      routes: compileRoutes([health, ...this.mcp.routes(), ...controlRoutes(control)]),
+      port: () => this.port,
+      clientToken: this.clientToken,
+      controlToken: this.controlBearer,
+      // No route is authorized by an OAuth state yet (OAuth's /oauth/callback will be the first).
+      oauthStates: { has: () => false },
+      ready: () => this.readyPromise,
+      onUnexpected: (err) => this.logUnexpected('request failed', err),
+    });
   }
 }
 

@@ -1,9 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerStatus, SessionStatus } from '../shared/controlTypes';
 import type { Disposable } from '../shared/emitter';
-import type { ClientToken } from './clientToken';
+import { SharedMcpError } from '../shared/errors';
+import { SSE_HEARTBEAT_MS } from './http/httpUtils';
 import { LegacySseServer } from './http/legacySse';
-import { handleMcp, parseMcpPath } from './http/mcpRouter';
+import type { Route, RouteContext } from './http/routeTable';
+import { StreamableHttp } from './http/streamableHttp';
 import { AggregateEndpoint } from './mux/aggregateEndpoint';
 import { SessionManager } from './mux/sessionManager';
 import { sessionStatus } from './mux/sessionStatus';
@@ -12,22 +13,21 @@ import type { ServerSet } from './serverSet';
 
 export interface McpServiceOptions {
   servers: ServerSet;
-  /** The client token, held by the host in memory. */
-  token: ClientToken;
   sessionsFile: string;
   maxMessageBytes(): number;
   maxSessions(): number;
   sessionIdleTimeoutMs(): number;
-  /** Resolves once the config is applied: before that every server would look unknown (404 ends sessions). */
-  ready(): Promise<void>;
   log(message: string): void;
+  /** How often a quiet MCP event stream gets a keep-alive comment (env SHARED_MCP_SSE_HEARTBEAT_MS, for tests). */
+  sseHeartbeatMs?: number;
 }
 
-/** Everything MCP clients reach: the endpoints, their sessions (live and persisted), and the bearer token check. */
+/** Everything MCP clients reach: the endpoints' routes and their sessions (live and persisted). */
 export class McpService {
   private readonly aggregate: AggregateEndpoint;
   private readonly store: SessionStore;
   readonly sessions: SessionManager;
+  private readonly streamable: StreamableHttp;
   private readonly legacy: LegacySseServer;
   private readonly serverStates: Disposable;
 
@@ -42,7 +42,9 @@ export class McpService {
       idleTimeoutMs: options.sessionIdleTimeoutMs,
       log: options.log,
     });
-    this.legacy = new LegacySseServer(this.sessions, options.maxMessageBytes);
+    const heartbeatMs = options.sseHeartbeatMs ?? heartbeatFromEnv(process.env) ?? SSE_HEARTBEAT_MS;
+    this.streamable = new StreamableHttp({ sessions: this.sessions, maxMessageBytes: options.maxMessageBytes, heartbeatMs });
+    this.legacy = new LegacySseServer(this.sessions, options.maxMessageBytes, heartbeatMs, options.log);
     this.serverStates = servers.onDidChangeState((c) => {
       if (c.state === 'running' || c.previous === 'running') this.aggregate.serversChanged();
     });
@@ -53,22 +55,34 @@ export class McpService {
     await this.store.load();
   }
 
-  /** Serves the request when its path is an MCP endpoint; false for any other path. */
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    // The hot path: no URL object, the query is parsed only where one is used (legacy /messages).
-    const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
-    const route = parseMcpPath(q < 0 ? raw : raw.slice(0, q));
-    if (!route) return false;
-    await this.options.ready();
-    await handleMcp(req, res, q < 0 ? '' : raw.slice(q + 1), route, {
-      token: this.options.token,
-      sessions: this.sessions,
-      legacy: this.legacy,
-      maxMessageBytes: this.options.maxMessageBytes,
-      hasEndpoint: (name) => name === '' || this.options.servers.endpoint(name) !== undefined,
+  /**
+   * The MCP routes (client token; they wait for start-up, before which every server would look unknown and a 404
+   * would end sessions): Streamable HTTP on /mcp/<server>, legacy HTTP+SSE on /sse/<server> and /messages/<server>;
+   * without a name, the aggregate.
+   */
+  routes(): Route[] {
+    const mcp = (methods: string[], path: string, handle: (ctx: RouteContext, endpoint: string) => Promise<void> | void): Route => ({
+      methods,
+      path,
+      auth: 'client-token',
+      needsReady: true,
+      errors: 'json-rpc',
+      handle: (ctx) => handle(ctx, this.endpointOf(ctx.params.server)),
     });
-    return true;
+    return [
+      mcp(['POST'], '/mcp/:server?', ({ req, res }, endpoint) => this.streamable.post(req, res, endpoint)),
+      mcp(['GET'], '/mcp/:server?', ({ req, res }, endpoint) => this.streamable.get(req, res, endpoint)),
+      mcp(['DELETE'], '/mcp/:server?', ({ req, res }, endpoint) => this.streamable.delete(req, res, endpoint)),
+      mcp(['GET'], '/sse/:server?', ({ res }, endpoint) => this.legacy.open(res, endpoint, endpoint ? `/messages/${encodeURIComponent(endpoint)}` : '/messages')),
+      mcp(['POST'], '/messages/:server?', ({ req, res, query }, endpoint) => this.legacy.post(req, res, endpoint, new URLSearchParams(query).get('sessionId'))),
+    ];
+  }
+
+  /** The endpoint a path names ("" is the aggregate); sessions of a removed server get 404 too, which tells clients to start over. */
+  private endpointOf(name: string | undefined): string {
+    const endpoint = name ?? '';
+    if (endpoint === '' || this.options.servers.endpoint(endpoint) !== undefined) return endpoint;
+    throw new SharedMcpError('UNKNOWN_SERVER', `unknown server: ${endpoint}`);
   }
 
   /** Fills each server's sessions into its status; returns the aggregate's. */
@@ -90,4 +104,10 @@ export class McpService {
     this.legacy.close();
     await this.sessions.close();
   }
+}
+
+/** SHARED_MCP_SSE_HEARTBEAT_MS: a shorter keep-alive interval for MCP streams, so that a test need not wait 15 s for one. */
+function heartbeatFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const ms = Number(env.SHARED_MCP_SSE_HEARTBEAT_MS);
+  return Number.isInteger(ms) && ms >= 10 ? ms : undefined;
 }

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'BAD_REQUEST'
+  | 'INVALID_PARAMS'
   | 'PARSE_ERROR'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_ACCEPTABLE'
@@ -70,6 +71,8 @@ const CODES: Record<ErrorCode, CodeInfo> = {
   FORBIDDEN: { httpStatus: 403, jsonRpcCode: -32001, exitCode: 1 },
   NOT_FOUND: { httpStatus: 404, jsonRpcCode: -32601, exitCode: 1 },
   BAD_REQUEST: { httpStatus: 400, jsonRpcCode: -32600, exitCode: 1 },
+  // A request whose params have the wrong shape (JSON-RPC's "Invalid params").
+  INVALID_PARAMS: { httpStatus: 400, jsonRpcCode: -32602, exitCode: 1 },
   PARSE_ERROR: { httpStatus: 400, jsonRpcCode: -32700, exitCode: 1 },
   PAYLOAD_TOO_LARGE: { httpStatus: 413, jsonRpcCode: -32600, exitCode: 1 },
   NOT_ACCEPTABLE: { httpStatus: 406, jsonRpcCode: -32600, exitCode: 1 },

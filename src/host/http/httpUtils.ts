@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { parseBoundedJson } from '../../shared/jsonDepth';
 
 /** Control API bodies are small; anything bigger is a mistake or an attack. */
 export const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 export const SSE_HEARTBEAT_MS = 15_000;
 /** A stream reader that falls this far behind is disconnected rather than buffered without end. */
 export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
-
 
 /** DNS-rebinding guard: Host must be a loopback name with our port; Origin, when sent, a loopback origin. */
 export function checkLocalRequest(req: IncomingMessage, port: number): void {
@@ -26,19 +26,20 @@ export function checkLocalRequest(req: IncomingMessage, port: number): void {
   }
 }
 
-export async function readJsonBody<T>(req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<T | undefined> {
+/** A control API body: at most maxBytes, JSON no deeper than MAX_JSON_DEPTH; undefined when empty. */
+export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new SharedMcpError('BAD_REQUEST', `request body over ${maxBytes} bytes`);
+    if (size > maxBytes) throw new SharedMcpError('PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-  } catch {
-    throw new SharedMcpError('BAD_REQUEST', 'request body is not valid JSON');
+    return parseBoundedJson(Buffer.concat(chunks));
+  } catch (err) {
+    throw new SharedMcpError('BAD_REQUEST', `request body is not valid JSON (${toSharedMcpError(err).message})`);
   }
 }
 
@@ -48,33 +49,39 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, err: unknown): void {
-  const e = toSharedMcpError(err);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendJson(res, e.httpStatus, e.toJSON());
+/** The timer functions a heartbeat uses (a test can watch them). */
+export interface HeartbeatTimers {
+  setInterval(fn: () => void, ms: number): NodeJS.Timeout;
+  clearInterval(timer: NodeJS.Timeout): void;
 }
 
-/** Opens a Server-Sent Events stream with heartbeats; returns a writer and a disposer called when the peer leaves. */
-export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () => void): (data: unknown) => void {
-  const write = startSseResponse(res);
+const REAL_TIMERS: HeartbeatTimers = { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (t) => clearInterval(t) };
+
+/** Opens a control-API event stream (one JSON value per event); onClose runs when the peer leaves. */
+export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () => void, heartbeatMs = SSE_HEARTBEAT_MS): (data: unknown) => void {
+  const write = startSseResponse(res, {}, heartbeatMs);
   write(': connected\n\n');
-  const heartbeat = setInterval(() => write(': ping\n\n'), SSE_HEARTBEAT_MS);
-  const close = (): void => {
-    clearInterval(heartbeat);
-    onClose();
+  req.on('close', onClose);
+  return (data) => {
+    let text: string;
+    try {
+      text = JSON.stringify(data);
+    } catch {
+      return; // a value that cannot be written is dropped, never thrown into whoever fired the event
+    }
+    write(`data: ${text}\n\n`);
   };
-  req.on('close', close);
-  return (data) => write(`data: ${JSON.stringify(data)}\n\n`);
 }
 
-/** Starts an SSE response; the writer sends one frame, and disconnects a reader that falls too far behind. */
-export function startSseResponse(res: ServerResponse, headers: Record<string, string> = {}): (frame: string) => void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...headers });
+/**
+ * Starts an SSE response. Every heartbeatMs a comment goes out, so that clients with an idle-body timeout (Node's
+ * fetch: 300 s) keep a quiet stream; the timer stops when the response closes. The writer sends one frame, and
+ * disconnects a reader that falls too far behind.
+ */
+export function startSseResponse(res: ServerResponse, headers: Record<string, string> = {}, heartbeatMs = SSE_HEARTBEAT_MS, timers: HeartbeatTimers = REAL_TIMERS): (frame: string) => void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', ...headers });
   res.flushHeaders();
-  return (frame) => {
+  const write = (frame: string): void => {
     if (res.destroyed || res.writableEnded) return;
     if (res.writableLength > SSE_MAX_BUFFERED_BYTES) {
       res.destroy();
@@ -82,4 +89,8 @@ export function startSseResponse(res: ServerResponse, headers: Record<string, st
     }
     res.write(frame);
   };
+  const heartbeat = timers.setInterval(() => write(': ping\n\n'), heartbeatMs);
+  heartbeat.unref?.();
+  res.once('close', () => timers.clearInterval(heartbeat));
+  return write;
 }

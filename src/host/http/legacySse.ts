@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
-import { RPC_INVALID_REQUEST, errorResponse, type InitializeParams, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
+import { RPC_INVALID_REQUEST, errorResponse, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
 import type { SessionRecord } from '../mux/clientSession';
 import type { HostedSession, SessionManager } from '../mux/sessionManager';
+import { serializeForClient } from './clientAnswers';
+import { checkInitializeParams } from './initializeParams';
 import { readMessages, startSse } from './mcpHttp';
 
 /** A legacy session lives exactly as long as its GET stream: everything for the client goes down that stream. */
@@ -44,18 +46,29 @@ export class LegacySseServer {
   constructor(
     private readonly sessions: SessionManager,
     private readonly maxMessageBytes: () => number,
+    private readonly heartbeatMs: number,
+    private readonly log: (message: string) => void,
   ) {}
 
   /** GET: opens the stream and announces where to POST. */
-  open(req: IncomingMessage, res: ServerResponse, endpoint: string, messagesPath: string): void {
+  open(res: ServerResponse, endpoint: string, messagesPath: string): void {
     const id = randomUUID();
-    const write = startSse(res, {});
+    const writeText = startSse(res, {}, this.heartbeatMs);
+    const write = (msg: JsonRpcMessage): void => {
+      const text = serializeForClient(msg, this.maxMessageBytes());
+      if (text !== undefined) writeText(text);
+    };
     res.write(`event: endpoint\ndata: ${messagesPath}?sessionId=${id}\n\n`);
     this.connections.set(id, { endpoint, res, write });
     res.on('close', () => {
       const conn = this.connections.get(id);
       this.connections.delete(id);
-      if (conn?.session) this.sessions.end(id, true);
+      try {
+        if (conn?.session) this.sessions.end(id, true);
+      } catch (err) {
+        // Nothing may throw out of a stream's listener: that would take the host down.
+        this.log(`ending legacy session ${id.slice(0, 8)} failed: ${toSharedMcpError(err).message}`);
+      }
     });
   }
 
@@ -66,7 +79,15 @@ export class LegacySseServer {
     if (!(req.headers['content-type'] ?? '').includes('application/json')) throw new SharedMcpError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type: Content-Type must be application/json');
     const { messages } = await readMessages(req, this.maxMessageBytes());
     res.writeHead(202, { 'content-type': 'text/plain' }).end('Accepted');
-    for (const m of messages) await this.receive(sessionId, conn, m);
+    for (const m of messages) {
+      try {
+        await this.receive(sessionId, conn, m);
+      } catch (err) {
+        // The 202 is out: a throw on one message's way becomes its error answer, down the stream.
+        const e = toSharedMcpError(err);
+        if (m.method !== undefined && m.id !== undefined && m.id !== null) conn.write(errorResponse(m.id, e.jsonRpcCode, e.message));
+      }
+    }
   }
 
   /** Ends every stream (host shutdown); idempotent. */
@@ -78,8 +99,12 @@ export class LegacySseServer {
   private async receive(id: string, conn: Connection, m: JsonRpcMessage): Promise<void> {
     if (m.method === 'initialize') {
       if (conn.session || conn.opening) return conn.write(errorResponse(m.id as JsonRpcId, RPC_INVALID_REQUEST, 'this session is already initialized'));
-      conn.opening = this.initialize(id, conn, m);
-      return conn.opening;
+      const opening = this.initialize(id, conn, m);
+      conn.opening = opening;
+      await opening;
+      // A failed initialize may be sent again (with params fixed, or once the server runs).
+      if (!conn.session && conn.opening === opening) conn.opening = undefined;
+      return;
     }
     await conn.opening;
     if (conn.session) return this.sessions.handle(conn.session, m);
@@ -87,15 +112,15 @@ export class LegacySseServer {
   }
 
   private async initialize(id: string, conn: Connection, m: JsonRpcMessage): Promise<void> {
-    const params = (m.params ?? {}) as unknown as InitializeParams;
     try {
-      const { session, result } = await this.sessions.create(conn.endpoint, { ...params, capabilities: params.capabilities ?? {} }, (record) => new LegacySession(record, conn.write, conn.res), { id, persist: false });
+      const params = checkInitializeParams(m.params);
+      const { session, result } = await this.sessions.create(conn.endpoint, params, (record) => new LegacySession(record, conn.write, conn.res), { id, persist: false });
       if (!this.connections.has(id)) return this.sessions.end(id, true); // the stream closed while the server started
       conn.session = session;
       conn.write({ jsonrpc: '2.0', id: m.id as JsonRpcId, result });
     } catch (err) {
       const e = toSharedMcpError(err);
-      conn.write(errorResponse(m.id as JsonRpcId, e.jsonRpcCode, e.message));
+      if (m.id !== undefined && m.id !== null) conn.write(errorResponse(m.id, e.jsonRpcCode, e.message));
     }
   }
 }

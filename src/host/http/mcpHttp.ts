@@ -1,19 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
-import { isJsonRpcMessage, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
-import { startSseResponse } from './httpUtils';
+import { SharedMcpError } from '../../shared/errors';
+import { parseBoundedJson } from '../../shared/jsonDepth';
+import { isJsonRpcMessage, type JsonRpcMessage } from '../backends/jsonRpc';
+import { SSE_HEARTBEAT_MS, startSseResponse } from './httpUtils';
 
-/** Sends an error as MCP clients expect it: a JSON-RPC error object, with the HTTP status of its code. */
-export function sendRpcError(res: ServerResponse, err: unknown, id: JsonRpcId | null = null, headers: Record<string, string> = {}): void {
-  const e = toSharedMcpError(err);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ jsonrpc: '2.0', id, error: { code: e.jsonRpcCode, message: e.message } });
-  res.writeHead(e.httpStatus, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
+/**
+ * The most messages one POST may carry. Clients send one at a time (batches left MCP in 2025-06-18); each message of a
+ * batch is a request in flight and an answer held until the last one comes, so a batch of 80,000 once cost 1.6 GB.
+ */
+export const MAX_BATCH_MESSAGES = 1000;
 
 /** Reads an MCP POST body: one message or a batch, each checked for the JSON-RPC shape; over maxBytes is refused. */
 export async function readMessages(req: IncomingMessage, maxBytes: number): Promise<{ messages: JsonRpcMessage[]; batch: boolean }> {
@@ -34,16 +29,22 @@ export async function readMessages(req: IncomingMessage, maxBytes: number): Prom
     req.once('end', () => resolve(got));
     req.once('error', reject);
   });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new SharedMcpError('PARSE_ERROR', 'Parse error: the body is not valid JSON');
-  }
+  // Bounded depth: a value nested thousands deep would make JSON.stringify throw on its way to the server.
+  const parsed = parseBoundedJson(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   const batch = Array.isArray(parsed);
   const messages = batch ? (parsed as unknown[]) : [parsed];
+  if (messages.length > MAX_BATCH_MESSAGES) {
+    throw new SharedMcpError('BAD_REQUEST', `Invalid Request: a batch of ${messages.length} messages; the host takes at most ${MAX_BATCH_MESSAGES} in one POST`);
+  }
   if (messages.length === 0 || !messages.every(isJsonRpcMessage)) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: the body is not a JSON-RPC 2.0 message or batch');
+  // MCP params are always an object: `null`, a string or an array would reach a server shared by everyone (one such
+  // tools/call crashed a server that read params.name).
+  if (!messages.every((m) => m.params === undefined || isObject(m.params))) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: params must be an object');
   return { messages: messages as JsonRpcMessage[], batch };
+}
+
+function isObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function tooLarge(bytes: number, max: number): SharedMcpError {
@@ -61,8 +62,8 @@ export function checkPostHeaders(req: IncomingMessage): void {
   }
 }
 
-/** Opens an SSE response that carries MCP messages (`event: message`). */
-export function startSse(res: ServerResponse, headers: Record<string, string>): (msg: JsonRpcMessage) => void {
-  const write = startSseResponse(res, headers);
-  return (msg) => write(`event: message\ndata: ${JSON.stringify(msg)}\n\n`);
+/** Opens an SSE response that carries MCP messages (`event: message`), already serialized, with a heartbeat. */
+export function startSse(res: ServerResponse, headers: Record<string, string>, heartbeatMs = SSE_HEARTBEAT_MS): (text: string) => void {
+  const write = startSseResponse(res, headers, heartbeatMs);
+  return (text) => write(`event: message\ndata: ${text}\n\n`);
 }

@@ -1,22 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
-import type { SecretsList, SecretsUpdate, SecretsUpdateResult } from '../../shared/controlTypes';
+import type { SecretsList, SecretsUpdate } from '../../shared/controlTypes';
 import { SECRET_NAME_RULE, isSecretName } from '../../shared/secretName';
 import type { SecretStore } from '../secretStore';
 import type { ServerSet } from '../serverSet';
-import { readJsonBody, sendJson } from './httpUtils';
 
 const SHAPE = 'expected {"set": {"NAME": "value"}, "delete": ["NAME"]}';
-
-/** GET /api/secrets (names, set or not, users) and POST /api/secrets (set and delete); never answers with a value. */
-export async function handleSecrets(req: IncomingMessage, res: ServerResponse, ctx: { secrets: SecretStore; servers: ServerSet }): Promise<void> {
-  if (req.method === 'POST') {
-    const update = parseSecretsUpdate(await readJsonBody<unknown>(req));
-    const changed = await ctx.secrets.update(update.set, update.delete);
-    return sendJson(res, 200, { changed, ...secretsList(ctx.secrets, ctx.servers) } satisfies SecretsUpdateResult);
-  }
-  return sendJson(res, 200, secretsList(ctx.secrets, ctx.servers));
-}
 
 /** Every secret the host knows of (set, or referred to by a server), sorted by name. */
 export function secretsList(secrets: SecretStore, servers: ServerSet): SecretsList {

@@ -1,90 +1,111 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SharedMcpError } from '../../shared/errors';
-import { SUPPORTED_PROTOCOL_VERSIONS, type InitializeParams, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
+import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { SUPPORTED_PROTOCOL_VERSIONS, errorResponse, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
 import type { SessionRecord } from '../mux/clientSession';
 import type { SessionManager } from '../mux/sessionManager';
-import { checkPostHeaders, readMessages, sendRpcError } from './mcpHttp';
-import { StreamableSession } from './streamableSession';
+import { CollectedAnswers, serializeForClient } from './clientAnswers';
+import { HttpFailure } from './httpErrors';
+import { checkInitializeParams } from './initializeParams';
+import { checkPostHeaders, readMessages } from './mcpHttp';
+import { unsupportedProtocolVersion, unsupportedVersionOf } from './modernProbe';
+import { StreamableSession, type StreamOptions } from './streamableSession';
 
 export interface StreamableHttpOptions {
   sessions: SessionManager;
+  /** The cap on a client's message, and on one answer to a client (settings.maxMessageSize). */
   maxMessageBytes(): number;
+  heartbeatMs: number;
 }
 
-const make = (record: SessionRecord): StreamableSession => new StreamableSession(record);
+/** One endpoint (`/mcp/<server>` or `/mcp`) over Streamable HTTP with stateful sessions (MCP 2025-03-26 to 2025-11-25). */
+export class StreamableHttp {
+  private readonly streamOptions: StreamOptions;
+  private readonly make: (record: SessionRecord) => StreamableSession;
 
-/** Serves one endpoint (`/mcp/<server>` or `/mcp`) over Streamable HTTP with stateful sessions (MCP 2025-03-26 and later). */
-export async function handleStreamableHttp(req: IncomingMessage, res: ServerResponse, endpoint: string, options: StreamableHttpOptions): Promise<void> {
-  try {
-    switch (req.method) {
-      case 'POST':
-        return await handlePost(req, res, endpoint, options);
-      case 'GET':
-        return await handleGet(req, res, endpoint, options);
-      case 'DELETE':
-        return await handleDelete(req, res, endpoint, options);
-      default:
-        throw new SharedMcpError('METHOD_NOT_ALLOWED', `Method Not Allowed: ${req.method ?? ''}`);
-    }
-  } catch (err) {
-    sendRpcError(res, err, null, req.method === 'POST' || req.method === 'GET' || req.method === 'DELETE' ? {} : { allow: 'GET, POST, DELETE' });
+  constructor(private readonly options: StreamableHttpOptions) {
+    this.streamOptions = { maxAnswerBytes: options.maxMessageBytes, heartbeatMs: options.heartbeatMs };
+    this.make = (record) => new StreamableSession(record, this.streamOptions);
   }
-}
 
-async function handlePost(req: IncomingMessage, res: ServerResponse, endpoint: string, options: StreamableHttpOptions): Promise<void> {
-  checkPostHeaders(req);
-  const { messages, batch } = await readMessages(req, options.maxMessageBytes());
-  const init = messages.find((m) => m.method === 'initialize');
-  if (init) {
-    if (messages.length > 1) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: initialize must be sent alone');
+  async post(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
+    checkPostHeaders(req);
+    const { messages, batch } = await readMessages(req, this.options.maxMessageBytes());
+    const init = messages.find((m) => m.method === 'initialize');
     // A stale session header (from before a host restart the client noticed) is ignored: initialize opens a new session.
-    const params = (init.params ?? {}) as unknown as InitializeParams;
-    if (typeof params.protocolVersion !== 'string') throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: initialize needs params.protocolVersion');
+    if (init) return this.initialize(res, endpoint, init, messages.length);
+    if (!hasSessionHeader(req)) {
+      const requested = unsupportedVersionOf(req.headers['mcp-protocol-version'], messages);
+      if (requested !== undefined) throw unsupportedProtocolVersion(requested, messages);
+    }
+    const ids: JsonRpcId[] = [];
+    for (const m of messages) if (m.method !== undefined && m.id !== undefined && m.id !== null) ids.push(m.id);
+    const max = this.options.maxMessageBytes();
+    if (batch && !new CollectedAnswers(max, ids).fits) {
+      throw new SharedMcpError('BAD_REQUEST', `Invalid Request: the answers to a batch of ${ids.length} requests cannot fit in the host's cap of ${max} bytes (settings.maxMessageSize); send fewer at once`);
+    }
+    const session = await this.sessionOf(req, endpoint);
+    if (ids.length === 0) res.writeHead(202).end();
+    else session.track(res, ids, batch);
+    for (const m of messages) this.handle(session, m);
+  }
+
+  async get(req: IncomingMessage, res: ServerResponse, endpoint: string): Promise<void> {
+    if (!(req.headers.accept ?? '').includes('text/event-stream')) throw new SharedMcpError('NOT_ACCEPTABLE', 'Not Acceptable: Accept must include text/event-stream');
+    const session = await this.sessionOf(req, endpoint);
+    if (!session.openStandalone(res)) throw new SharedMcpError('SESSION_CONFLICT', 'Conflict: this session already has an open stream');
+  }
+
+  delete(req: IncomingMessage, res: ServerResponse, endpoint: string): void {
+    const id = sessionHeader(req);
+    if (!this.options.sessions.knows(id, endpoint)) throw notFound();
+    this.options.sessions.end(id, true);
+    res.writeHead(200).end();
+  }
+
+  private async initialize(res: ServerResponse, endpoint: string, init: JsonRpcMessage, count: number): Promise<void> {
+    if (count > 1) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: initialize must be sent alone');
+    const id = init.id;
+    if (id === undefined || id === null) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: initialize must be a request with an id');
     try {
-      const { session, result } = await options.sessions.create(endpoint, { ...params, capabilities: params.capabilities ?? {} }, make);
+      const params = checkInitializeParams(init.params);
+      const { session, result } = await this.options.sessions.create(endpoint, params, this.make);
       // The client gave up while the server started: nobody will ever use this session (or its per-session process).
-      if (res.destroyed || res.writableEnded) return options.sessions.end(session.record.id, true);
-      const body = JSON.stringify({ jsonrpc: '2.0', id: init.id, result });
+      if (res.destroyed || res.writableEnded) return this.options.sessions.end(session.record.id, true);
+      const body = serializeForClient({ jsonrpc: '2.0', id, result }, this.options.maxMessageBytes()) as string;
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'mcp-session-id': session.record.id });
       res.end(body);
     } catch (err) {
-      sendRpcError(res, err, init.id as JsonRpcId);
+      throw new HttpFailure(toSharedMcpError(err), { id });
     }
-    return;
   }
-  const session = await sessionOf(req, endpoint, options);
-  const ids: JsonRpcId[] = [];
-  for (const m of messages) if (m.method !== undefined && m.id !== undefined && m.id !== null) ids.push(m.id);
-  if (ids.length === 0) {
-    res.writeHead(202).end();
-  } else {
-    session.track(res, ids, batch);
+
+  /** One message into the session; a throw on its way becomes the error answer of that request alone. */
+  private handle(session: StreamableSession, m: JsonRpcMessage): void {
+    try {
+      this.options.sessions.handle(session, m);
+    } catch (err) {
+      if (m.method !== undefined && m.id !== undefined && m.id !== null) {
+        const e = toSharedMcpError(err);
+        session.deliver(errorResponse(m.id, e.jsonRpcCode, e.message));
+      }
+    }
   }
-  for (const m of messages) options.sessions.handle(session, m as JsonRpcMessage);
+
+  /** The session a request names, recreated after a host restart when it is known; 400 without the header, 404 unknown. */
+  private async sessionOf(req: IncomingMessage, endpoint: string): Promise<StreamableSession> {
+    const version = req.headers['mcp-protocol-version'];
+    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      throw new SharedMcpError('BAD_REQUEST', `Bad Request: unsupported protocol version ${version.slice(0, 64)} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+    }
+    const session = await this.options.sessions.find(sessionHeader(req), endpoint, this.make);
+    if (!(session instanceof StreamableSession) || session.isTerminated) throw notFound();
+    return session;
+  }
 }
 
-async function handleGet(req: IncomingMessage, res: ServerResponse, endpoint: string, options: StreamableHttpOptions): Promise<void> {
-  if (!(req.headers.accept ?? '').includes('text/event-stream')) throw new SharedMcpError('NOT_ACCEPTABLE', 'Not Acceptable: Accept must include text/event-stream');
-  const session = await sessionOf(req, endpoint, options);
-  if (!session.openStandalone(res)) throw new SharedMcpError('SESSION_CONFLICT', 'Conflict: this session already has an open stream');
-}
-
-async function handleDelete(req: IncomingMessage, res: ServerResponse, endpoint: string, options: StreamableHttpOptions): Promise<void> {
-  const id = sessionHeader(req);
-  if (!options.sessions.knows(id, endpoint)) throw notFound();
-  options.sessions.end(id, true);
-  res.writeHead(200).end();
-}
-
-/** The session a request names, recreated after a host restart when it is known; 400 without the header, 404 unknown. */
-async function sessionOf(req: IncomingMessage, endpoint: string, options: StreamableHttpOptions): Promise<StreamableSession> {
-  const version = req.headers['mcp-protocol-version'];
-  if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    throw new SharedMcpError('BAD_REQUEST', `Bad Request: unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
-  }
-  const session = await options.sessions.find(sessionHeader(req), endpoint, make);
-  if (!(session instanceof StreamableSession) || session.isTerminated) throw notFound();
-  return session;
+function hasSessionHeader(req: IncomingMessage): boolean {
+  const id = req.headers['mcp-session-id'];
+  return typeof id === 'string' && id !== '';
 }
 
 function sessionHeader(req: IncomingMessage): string {

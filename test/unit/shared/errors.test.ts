@@ -21,6 +21,7 @@ describe('SharedMcpError', () => {
     ['FORBIDDEN', 403, -32001, 1],
     ['NOT_FOUND', 404, -32601, 1],
     ['BAD_REQUEST', 400, -32600, 1],
+    ['INVALID_PARAMS', 400, -32602, 1],
     ['USAGE', 400, -32602, 2],
     ['TIMEOUT', 504, -32001, 1],
     ['INTERNAL', 500, -32603, 1],

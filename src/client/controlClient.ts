@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { SharedMcpError, fromErrorBody } from '../shared/errors';
+import { SharedMcpError, fromErrorBody, toSharedMcpError } from '../shared/errors';
 import {
   CONTROL_ROUTES,
   controlUrl,
@@ -131,11 +131,13 @@ export class ControlClient {
           timeout: timeoutMs,
         },
         (res) => {
-          void readJson(res).then((parsed) => {
-            if (parsed === undefined) return reject(new SharedMcpError('HOST_UNREACHABLE', `the host answered ${path} with something that is not JSON (HTTP ${res.statusCode})`));
-            if ((res.statusCode ?? 500) >= 400) return reject(fromErrorBody(parsed) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`));
-            resolve(parsed as T);
-          });
+          readJson(res)
+            .then((parsed) => {
+              if (parsed === undefined) return reject(new SharedMcpError('HOST_UNREACHABLE', `the host answered ${path} with something that is not JSON (HTTP ${res.statusCode})`));
+              if ((res.statusCode ?? 500) >= 400) return reject(fromErrorBody(parsed) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`));
+              resolve(parsed as T);
+            })
+            .catch(reject);
         },
       );
       req.on('timeout', () => req.destroy(new SharedMcpError('TIMEOUT', `the host did not answer ${path} within ${timeoutMs / 1000}s`)));
@@ -155,7 +157,9 @@ export class ControlClient {
     };
     const req = http.get({ host: this.registry.address, port: this.registry.port, path, headers: { authorization: `Bearer ${this.registry.controlToken}`, accept: 'text/event-stream' } }, (res) => {
       if ((res.statusCode ?? 500) >= 400) {
-        void readJson(res).then((body) => end(fromErrorBody(body) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`)));
+        readJson(res)
+          .then((body) => end(fromErrorBody(body) ?? new SharedMcpError('INTERNAL', `HTTP ${res.statusCode} from ${path}`)))
+          .catch((err: unknown) => end(toSharedMcpError(err)));
         return;
       }
       // Nothing may throw out of a stream listener: an event that is not JSON, or a subscriber that throws, ends the stream with that error.

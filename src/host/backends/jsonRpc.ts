@@ -40,6 +40,12 @@ export interface InitializeParams {
 export const LATEST_PROTOCOL_VERSION = '2025-11-25';
 /** Every version the MCP TypeScript SDK supports, newest first. */
 export const SUPPORTED_PROTOCOL_VERSIONS = [LATEST_PROTOCOL_VERSION, '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
+/**
+ * The versions the host names when it refuses a 2026-07-28 request: the released revisions only. A dual-era client
+ * retries with one it knows, and Codex 0.171 gives up instead when the list holds one it does not (2024-10-07, a
+ * pre-release the SDK still accepts).
+ */
+export const ADVERTISED_PROTOCOL_VERSIONS = SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v !== '2024-10-07');
 
 /** Standard JSON-RPC and MCP error codes the host answers with. */
 export const RPC_INVALID_REQUEST = -32600;

@@ -13,7 +13,6 @@ export const MAX_CLIENT_INFO_CHARS = 256;
 export const MAX_PROTOCOL_VERSION_CHARS = 64;
 
 /** A C0 control character or DEL: a client name goes into log lines, where a newline would forge one. */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what it finds
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
 /** Checks initialize params before anything stores them; throws INVALID_PARAMS with the field at fault. */

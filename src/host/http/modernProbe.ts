@@ -1,5 +1,5 @@
 import { SharedMcpError } from '../../shared/errors';
-import { SUPPORTED_PROTOCOL_VERSIONS, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
+import { ADVERTISED_PROTOCOL_VERSIONS, SUPPORTED_PROTOCOL_VERSIONS, type JsonRpcId, type JsonRpcMessage } from '../backends/jsonRpc';
 import { HttpFailure } from './httpErrors';
 
 /** The first revision without initialize: the version rides on every request, and `server/discover` replaces the handshake. */
@@ -32,7 +32,7 @@ export function unsupportedProtocolVersion(requested: string, messages: readonly
   const id = messages.find((m) => m.method !== undefined && m.id !== undefined && m.id !== null)?.id as JsonRpcId | undefined;
   const error = new SharedMcpError(
     'UNSUPPORTED_PROTOCOL_VERSION',
-    `Unsupported protocol version: ${requested} (this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; start with initialize)`,
+    `Unsupported protocol version: ${requested} (this server speaks ${ADVERTISED_PROTOCOL_VERSIONS.join(', ')}; start with initialize)`,
   );
-  return new HttpFailure(error, { id: id ?? null, data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS], requested } });
+  return new HttpFailure(error, { id: id ?? null, data: { supported: [...ADVERTISED_PROTOCOL_VERSIONS], requested } });
 }

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { TestHome, fixture } from '../../../helpers/hostHarness';
 import { INIT, mcpPost } from './rawHttp';
 
-const LEGACY = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05', '2024-10-07'];
+// The released legacy revisions: Codex 0.171 does not fall back when the list names one it does not know (2024-10-07).
+const LEGACY = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 const MODERN = '2026-07-28';
 const META = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientInfo': { name: 'claude-code', version: '2.1.328' }, 'io.modelcontextprotocol/clientCapabilities': {} };
 
@@ -64,7 +65,7 @@ describe('both protocol eras: a client of 2026-07-28 is told to fall back (raw H
     const init = await mcpPost(t, '/mcp/echo', INIT);
     const withSession = await mcpPost(t, '/mcp/echo', { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { 'mcp-session-id': String(init.session), 'mcp-protocol-version': MODERN });
     assert.equal(withSession.status, 400);
-    assert.deepEqual(JSON.parse(withSession.body), { jsonrpc: '2.0', id: null, error: { code: -32600, message: `Bad Request: unsupported protocol version ${MODERN} (supported: ${LEGACY.join(', ')})` } });
+    assert.deepEqual(JSON.parse(withSession.body), { jsonrpc: '2.0', id: null, error: { code: -32600, message: `Bad Request: unsupported protocol version ${MODERN} (supported: ${[...LEGACY, '2024-10-07'].join(', ')})` } });
     const legacy = await mcpPost(t, '/mcp/echo', { jsonrpc: '2.0', id: 3, method: 'tools/list' }, { 'mcp-protocol-version': '2025-06-18' });
     assert.equal(legacy.status, 400);
     assert.deepEqual(JSON.parse(legacy.body), { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Bad Request: Mcp-Session-Id header is required' } });

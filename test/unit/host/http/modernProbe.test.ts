@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { SUPPORTED_PROTOCOL_VERSIONS, type JsonRpcMessage } from '../../../../src/host/backends/jsonRpc';
+import { type JsonRpcMessage } from '../../../../src/host/backends/jsonRpc';
 import { unsupportedProtocolVersion, unsupportedVersionOf } from '../../../../src/host/http/modernProbe';
 
 const discover: JsonRpcMessage = { jsonrpc: '2.0', id: 'discover-1', method: 'server/discover', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } };
@@ -23,7 +23,7 @@ describe('a sessionless request of the 2026-07-28 era', () => {
     assert.equal(f.error.httpStatus, 400);
     assert.equal(f.error.jsonRpcCode, -32022);
     assert.equal(f.answer.id, 'discover-1');
-    assert.deepEqual(f.answer.data, { supported: SUPPORTED_PROTOCOL_VERSIONS, requested: '2026-07-28' });
+    assert.deepEqual(f.answer.data, { supported: ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'], requested: '2026-07-28' });
     assert.match(f.error.message, /^Unsupported protocol version: 2026-07-28 \(this server speaks 2025-11-25, /);
     assert.equal(unsupportedProtocolVersion('2026-07-28', [{ jsonrpc: '2.0', method: 'notifications/x' }]).answer.id, null);
   });

@@ -351,12 +351,12 @@ export class ServerSupervisor {
     this.recordCrash(full);
   }
 
-  /** Closes a backend, tracked until it is gone; never rejects (a failure is logged). */
   /** Closes a backend on its way out without waiting for it (a start waits for it through the gate). */
   private retire(backend: Backend, graceMs: number): void {
     detach(this.closeBackend(backend, graceMs), (err) => this.note('stopping the server', err));
   }
 
+  /** Closes a backend, tracked until it is gone; never rejects (a failure is logged). */
   private closeBackend(backend: Backend, graceMs: number): Promise<void> {
     return this.gate.track(
       backend.close(graceMs).then(

@@ -3,30 +3,26 @@ import { randomBytes } from 'node:crypto';
 import { detach } from '../shared/detach';
 import { SharedMcpError, hostStopping, toSharedMcpError } from '../shared/errors';
 import { Emitter, type Disposable } from '../shared/emitter';
-import { readConfigText } from '../shared/config/configFile';
-import { loadConfig, parseConfig } from '../shared/config/loadConfig';
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, type LoadedConfig } from '../shared/config/configTypes';
-import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostInfo, type HostStatus } from '../shared/controlTypes';
+import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostStatus } from '../shared/controlTypes';
 import { checkHealth, findHost } from '../shared/healthCheck';
 import { DEFAULT_PORT, ensureHomeDirs, homePaths, type HomePaths } from '../shared/homePaths';
 import { claimRegistry, removeRegistryIfOwned } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { watchFile } from './watchFile';
 import { STARTER_CONFIG, ensureFile } from './homeFiles';
+import { HostConfig } from './hostConfig';
 import { ClientToken } from './clientToken';
 import { BearerToken } from './http/bearerToken';
-import { controlHandlers } from './http/controlHandlers';
-import { controlRoutes } from './http/controlRouter';
-import { createDispatcher } from './http/dispatcher';
+import { createHostDispatcher } from './http/hostRoutes';
 import { createHttpServer, defaultListenerOptions } from './http/httpServer';
-import { sendJson } from './http/httpUtils';
 import { listenOnFreePort } from './http/listen';
-import { compileRoutes, type Route } from './http/routeTable';
 import { HostLogger } from './logs/hostLogger';
 import { McpService } from './mcpService';
 import { Redactor } from './logs/redactor';
 import { LOG_KEEP_FILES, LOG_MAX_BYTES, RotatingFile } from './logs/rotatingFile';
 import { SecretStore } from './secretStore';
+import { hostShutdownSteps } from './hostShutdownSteps';
 import { runShutdown } from './shutdownSequence';
 import { ServerSet } from './serverSet';
 import { captureShellEnv } from './shellEnv';
@@ -35,8 +31,6 @@ import { bridgeCommand } from './sync/bridgeCommand';
 import { SyncService } from './sync/syncService';
 
 export const BIND_ADDRESS = '127.0.0.1';
-/** How long one shutdown step may take before the next one runs anyway (stopping servers gets their grace too). */
-export const STEP_TIMEOUT_MS = 10_000;
 
 export interface HostOptions {
   home: string;
@@ -56,9 +50,7 @@ export class GatewayHost {
   private configWatch: Disposable | undefined;
   private tokenWatch: Disposable | undefined;
   private readonly startedAt = Date.now();
-  private config: LoadedConfig | undefined;
-  private configError: HostInfo['configError'] = null;
-  private reloading: Promise<HostEvent> = Promise.resolve({ type: 'config-reloaded', added: [], removed: [], changed: [], at: '' });
+  private readonly settings: HostConfig;
   private stopping: Promise<void> | undefined;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
@@ -77,7 +69,7 @@ export class GatewayHost {
   private constructor(
     private readonly options: HostOptions,
     private readonly paths: HomePaths,
-    private readonly configPath: string,
+    configPath: string,
     private readonly log: HostLogger,
     private readonly tracker: ProcessTracker,
     private readonly controlToken: string,
@@ -88,23 +80,23 @@ export class GatewayHost {
     this.controlBearer = new BearerToken(controlToken);
     // Exists from the start: the listener answers before boot() is done, and an MCP request then must wait, not get 404.
     this.readyPromise = new Promise((r) => (this.resolveReady = r));
-    let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
+    this.settings = new HostConfig(configPath, {
+      log,
+      emit: (e) => this.emit(e),
+      ready: () => this.readyPromise,
+      apply: async (next) => {
+        await this.secrets.persist(next.settings.persistSecrets);
+        const diff = await this.servers.apply(next.servers);
+        // A save that changes nothing clients see (a log level, an env value) does not read every client file again.
+        this.sync.scheduleAutoIfChanged();
+        return diff;
+      },
+    });
     this.secrets = new SecretStore(paths.secrets, log);
     // Every secret value is kept out of what the host stores or shows (OAuth tokens will be a second source).
     // Never disposed: the last lines of a shutdown are redacted too.
     redactor.addSource(this.secrets);
-    this.servers = new ServerSet({
-      paths,
-      tracker,
-      baseEnv: () => (shellEnv ??= options.shellEnv && (this.config?.settings.shellEnv ?? true) ? captureShellEnv((m) => log.info(m)) : Promise.resolve({ ...process.env })),
-      secrets: (name) => this.secrets.get(name),
-      stopGraceMs: () => this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
-      maxMessageBytes: () => this.maxMessageBytes(),
-      endpoint: (name) => this.endpointUrl(name),
-      onDidRemoveServer: (name) => this.mcp.forgetServer(name),
-      redact: (text) => redactor.redact(text),
-      hostLog: log,
-    });
+    this.servers = this.createServers(redactor);
     this.mcp = new McpService({
       servers: this.servers,
       sessionsFile: paths.sessions,
@@ -124,6 +116,29 @@ export class GatewayHost {
       bridge: (name) => bridgeCommand(paths.home, name),
       emit: (e) => this.emit(e),
     });
+    this.forwardEvents();
+    this.server = createHttpServer(this.dispatcher(), defaultListenerOptions((m) => log.warn(m))).server;
+  }
+
+  private createServers(redactor: Redactor): ServerSet {
+    const { options, log } = this;
+    let shellEnv: Promise<NodeJS.ProcessEnv> | undefined;
+    return new ServerSet({
+      paths: this.paths,
+      tracker: this.tracker,
+      baseEnv: () => (shellEnv ??= options.shellEnv && (this.config?.settings.shellEnv ?? true) ? captureShellEnv((m) => log.info(m)) : Promise.resolve({ ...process.env })),
+      secrets: (name) => this.secrets.get(name),
+      stopGraceMs: () => this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+      maxMessageBytes: () => this.maxMessageBytes(),
+      endpoint: (name) => this.endpointUrl(name),
+      onDidRemoveServer: (name) => this.mcp.forgetServer(name),
+      redact: (text) => redactor.redact(text),
+      hostLog: log,
+    });
+  }
+
+  /** What happens to servers, sessions and secrets becomes a host event (the control API's SSE stream). */
+  private forwardEvents(): void {
     this.disposables.push(
       this.servers.onDidChangeState((c) => {
         this.log.info(`${c.server}: ${c.previous} → ${c.state}${c.reason ? ` (${c.reason})` : ''}`);
@@ -136,7 +151,6 @@ export class GatewayHost {
         this.emit({ type: 'secrets-changed', names, at: new Date().toISOString() });
       }),
     );
-    this.server = createHttpServer(this.dispatcher(), defaultListenerOptions((m) => log.warn(m))).server;
   }
 
   /** Starts a host for options.home; throws HOST_RUNNING when a live host already serves that home. */
@@ -173,13 +187,7 @@ export class GatewayHost {
     this.log.info(`host ${VERSION} starting: pid ${process.pid}, home ${this.paths.home}`);
     await this.mcp.load();
     if (this.options.configPath === undefined) await ensureFile(this.paths.config, STARTER_CONFIG);
-    try {
-      this.config = await loadConfig(this.configPath);
-      for (const w of this.config.warnings) this.log.warn(`${this.configPath}:${w.line}:${w.column} ${w.path}: ${w.message}`);
-    } catch (err) {
-      this.recordConfigError(err);
-    }
-    this.log.setLevel(this.config?.settings.logLevel ?? 'info');
+    await this.settings.load();
     const wanted = this.config?.settings.port ?? DEFAULT_PORT;
     const bound = await listenOnFreePort(this.server, BIND_ADDRESS, wanted);
     this.port = bound.port;
@@ -195,7 +203,7 @@ export class GatewayHost {
     // Only the host that holds the registry touches secrets.json; a config that did not load says nothing about it.
     if (this.config) await this.secrets.persist(this.config.settings.persistSecrets);
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
-    this.configWatch = watchFile(this.configPath, () => void this.reload().catch(() => undefined), this.log);
+    this.configWatch = watchFile(this.settings.file, () => void this.reload().catch(() => undefined), this.log);
     // The token's copy on disk is what clients without a host connection read: it must never be gone or empty.
     this.tokenWatch = watchFile(this.paths.token, () => detach(this.clientToken.restore(), (err) => this.logUnexpected('restoring home/token', err)), this.log);
     await this.clientToken.restore();
@@ -234,11 +242,11 @@ export class GatewayHost {
         port: this.port,
         version: VERSION,
         home: this.paths.home,
-        configPath: this.configPath,
+        configPath: this.settings.file,
         startedAt: new Date(this.startedAt).toISOString(),
         uptimeMs: Date.now() - this.startedAt,
         rssBytes: process.memoryUsage.rss(),
-        configError: this.configError,
+        configError: this.settings.error,
         configWarnings: this.config?.warnings ?? [],
         missingSecrets: this.servers.missingSecrets(),
       },
@@ -248,34 +256,10 @@ export class GatewayHost {
     };
   }
 
-  /** Re-reads the config; an invalid file keeps the running config and is reported. Reloads run one at a time. */
+  /** Re-reads the config; an invalid file keeps the running config and is reported (HostConfig). */
   reload(): Promise<HostEvent> {
     if (this.stopping) return Promise.reject(hostStopping());
-    this.reloading = this.reloading.then(async () => {
-      try {
-        await this.readyPromise;
-        const text = await readConfigText(this.configPath);
-        // An editor that truncates before it writes, or a deleted file, must not stop every server.
-        if (this.config && text.trim() === '') {
-          throw new SharedMcpError('CONFIG_INVALID', `${this.configPath} is empty or missing; keeping the running config (to remove every server, save {"mcpServers": {}})`);
-        }
-        const next = parseConfig(text, this.configPath);
-        const before = this.config;
-        this.config = next;
-        this.configError = null;
-        this.log.setLevel(next.settings.logLevel);
-        if (before && before.settings.port !== next.settings.port) this.log.warn('settings.port changed: it takes effect when the host restarts');
-        await this.secrets.persist(next.settings.persistSecrets);
-        const diff = await this.servers.apply(next.servers);
-        this.log.info(`config reloaded: added [${diff.added.join(', ')}], removed [${diff.removed.join(', ')}], changed [${diff.changed.join(', ')}]`);
-        // A save that changes nothing clients see (a log level, an env value) does not read every client file again.
-        this.sync.scheduleAutoIfChanged();
-        return this.emit({ type: 'config-reloaded', ...diff, at: new Date().toISOString() });
-      } catch (err) {
-        return this.recordConfigError(err);
-      }
-    });
-    return this.reloading;
+    return this.settings.reload();
   }
 
   /**
@@ -290,25 +274,19 @@ export class GatewayHost {
 
   private async close(reason: string): Promise<void> {
     this.log.info(`shutting down: ${reason}`);
-    const grace = this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
-    let listenerClosed: Promise<void> = Promise.resolve();
     try {
-      const failed = await runShutdown(
-        [
-          // First: no new connection may find a host that is going away (ensureHost then starts or finds the next one).
-          { name: 'stop accepting connections', timeoutMs: STEP_TIMEOUT_MS, run: () => void (listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()))) },
-          { name: 'announce', timeoutMs: STEP_TIMEOUT_MS, run: () => void this.emit({ type: 'host-stopping', at: new Date().toISOString() }) },
-          { name: 'stop watching files', timeoutMs: STEP_TIMEOUT_MS, run: () => [this.configWatch, this.tokenWatch].forEach((w) => w?.dispose()) },
-          { name: 'finish client sync', timeoutMs: STEP_TIMEOUT_MS, run: () => this.sync.close() },
-          // Each server gets its grace period, then SIGKILL; they stop in parallel.
-          { name: 'stop servers', timeoutMs: 2 * grace + STEP_TIMEOUT_MS, run: () => this.servers.close() },
-          { name: 'end sessions and save them', timeoutMs: STEP_TIMEOUT_MS, run: () => this.mcp.close() },
-          { name: 'save secrets', timeoutMs: STEP_TIMEOUT_MS, run: () => this.secrets.close() },
-          { name: 'close connections', timeoutMs: STEP_TIMEOUT_MS, run: () => (this.server.closeAllConnections(), listenerClosed) },
-          { name: 'release host.json', timeoutMs: STEP_TIMEOUT_MS, run: () => (this.claimed ? removeRegistryIfOwned(this.paths.registry, process.pid) : undefined) },
-        ],
-        this.log,
-      );
+      const steps = hostShutdownSteps({
+        listener: this.server,
+        announce: () => void this.emit({ type: 'host-stopping', at: new Date().toISOString() }),
+        watches: [this.configWatch, this.tokenWatch],
+        sync: this.sync,
+        servers: this.servers,
+        sessions: this.mcp,
+        secrets: this.secrets,
+        releaseRegistry: () => (this.claimed ? removeRegistryIfOwned(this.paths.registry, process.pid) : undefined),
+        stopGraceMs: this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
+      });
+      const failed = await runShutdown(steps, this.log);
       this.log.info(failed.length > 0 ? `host stopped (not cleanly: ${failed.join(', ')})` : 'host stopped');
     } finally {
       for (const d of this.disposables.splice(0)) d.dispose();
@@ -336,12 +314,9 @@ export class GatewayHost {
     return this.config?.settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
-  private recordConfigError(err: unknown): HostEvent {
-    const e = toSharedMcpError(err);
-    const problems = (e.details as { problems?: NonNullable<HostInfo['configError']>['problems'] } | undefined)?.problems ?? [];
-    this.configError = { message: e.message, problems };
-    this.log.error(`config not applied, keeping the previous one: ${e.message}`);
-    return this.emit({ type: 'config-error', message: e.message, problems, at: new Date().toISOString() });
+  /** The running config; undefined when none ever loaded. */
+  private get config(): LoadedConfig | undefined {
+    return this.settings.value;
   }
 
   private emit(event: HostEvent): HostEvent {
@@ -351,8 +326,7 @@ export class GatewayHost {
 
   /** The one table of routes the listener serves, and the dispatcher that applies each route's checks. */
   private dispatcher(): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
-    const health: Route = { methods: ['GET', 'HEAD'], path: '/health', auth: 'none', needsReady: false, errors: 'api', anyHost: true, handle: ({ res }) => sendJson(res, 200, { ok: true }) };
-    const control = controlHandlers({
+    const control = {
       servers: this.servers,
       secrets: this.secrets,
       health: () => this.health(),
@@ -364,14 +338,13 @@ export class GatewayHost {
         this.shutdown('requested over the control API').catch((err: unknown) => this.logUnexpected('shutdown failed', err));
       },
       onDidEmit: this.onDidEmit,
-    });
-    return createDispatcher({
-      routes: compileRoutes([health, ...this.mcp.routes(), ...controlRoutes(control)]),
+    };
+    return createHostDispatcher({
+      mcp: this.mcp.routes(),
+      control,
       port: () => this.port,
       clientToken: this.clientToken,
       controlToken: this.controlBearer,
-      // No route is authorized by an OAuth state yet (OAuth's /oauth/callback will be the first).
-      oauthStates: { has: () => false },
       ready: () => this.readyPromise,
       onUnexpected: (err) => this.logUnexpected('request failed', err),
     });

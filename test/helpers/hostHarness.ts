@@ -52,6 +52,15 @@ export class TestHome {
     return t;
   }
 
+  /** A home whose host is up with these servers running (every one of them must start with the host). */
+  static async started(servers: Record<string, unknown>, settings: Record<string, unknown> = {}): Promise<TestHome> {
+    const t = await TestHome.create(servers, settings);
+    const up = await t.cli(['up']);
+    if (up.code !== 0) throw new Error(`shared-mcp up failed: ${up.stderr}`);
+    await t.waitFor((s) => Object.keys(servers).every((name) => s.servers.some((x) => x.name === name && x.state === 'running')), 30_000, 'every server running');
+    return t;
+  }
+
   /** Extra environment for every CLI run (and so for the host it starts), e.g. SHELL. */
   extraEnv: NodeJS.ProcessEnv = {};
 

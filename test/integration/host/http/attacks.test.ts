@@ -68,9 +68,7 @@ class LegacyStream {
 describe('attacks on the HTTP front (real host, raw HTTP)', function () {
   let t: TestHome;
   before(async () => {
-    t = await TestHome.create({ echo: fixture('protocolServer.js') });
-    await t.cli(['up']);
-    await t.waitForState('echo', 'running');
+    t = await TestHome.started({ echo: fixture('protocolServer.js') });
   });
   after(() => t.dispose());
 

@@ -105,9 +105,7 @@ function cases(token: string, session: string, rand: () => number): Case[] {
 describe('bad input on the HTTP front: a clear 4xx each time, no crash, no hang, nothing left in flight (real host)', function () {
   let t: TestHome;
   before(async () => {
-    t = await TestHome.create({ echo: fixture('protocolServer.js') });
-    await t.cli(['up']);
-    await t.waitForState('echo', 'running');
+    t = await TestHome.started({ echo: fixture('protocolServer.js') });
   });
   after(() => t.dispose());
 

@@ -23,9 +23,7 @@ function unsupported(id: string | number): unknown {
 describe('both protocol eras: a client of 2026-07-28 is told to fall back (raw HTTP)', function () {
   let t: TestHome;
   before(async () => {
-    t = await TestHome.create({ echo: fixture('protocolServer.js') });
-    await t.cli(['up']);
-    await t.waitForState('echo', 'running');
+    t = await TestHome.started({ echo: fixture('protocolServer.js') });
   });
   after(() => t.dispose());
 

@@ -11,7 +11,7 @@ export interface StoppableHost {
   announce(): void;
   watches: Array<Disposable | undefined>;
   sync: { close(): Promise<void> };
-  servers: { close(): Promise<void> };
+  servers: { close(): Promise<void>; killAllNow(): void };
   /** Ends every session and saves them for the next host. */
   sessions: { close(): Promise<void> };
   secrets: { close(): Promise<void> };
@@ -34,6 +34,8 @@ export function hostShutdownSteps(h: StoppableHost): ShutdownStep[] {
     step('finish client sync', () => h.sync.close()),
     // The servers stop in parallel, each with its grace period, then SIGKILL.
     step('stop servers', () => h.servers.close(), 2 * h.stopGraceMs + STEP_TIMEOUT_MS),
+    // What a stop that failed or ran out of time left (nothing, after a clean stop): no process outlives its host.
+    step('kill what is left', () => h.servers.killAllNow()),
     step('end sessions and save them', () => h.sessions.close()),
     step('save secrets', () => h.secrets.close()),
     step('close connections', () => (h.listener.closeAllConnections(), listenerClosed)),

@@ -57,6 +57,8 @@ export class ServerSet {
   /** A server's tool list changed (its name). */
   readonly onDidChangeTools = this.onDidChangeToolsEmitter.event;
   private readonly sampler: NodeJS.Timeout;
+  /** The closes of per-session servers' own processes still under way, by server. */
+  private readonly ownCloses = new Map<string, Set<Promise<void>>>();
   private closed = false;
 
   constructor(private readonly options: ServerSetOptions) {
@@ -259,6 +261,8 @@ export class ServerSet {
     if (!entry) return;
     entry.endpoint.dispose();
     await entry.supervisor.dispose();
+    // A per-session server's dispose started closing every session's own process: those too are gone first.
+    await Promise.all([...(this.ownCloses.get(name) ?? [])]);
     entry.subscription.dispose();
     entry.log.close();
     this.entries.delete(name);
@@ -278,8 +282,8 @@ export class ServerSet {
       init,
       maxMessageBytes: this.options.maxMessageBytes(),
       limits: () => supervisor.def,
-      onSpawn: (pid) => this.options.tracker.add(def.name, pid),
-      onSpawnUndone: (pid) => this.options.tracker.remove(def.name, pid),
+      onSpawn: (pid) => this.options.tracker.add(ownTreeKey(def.name, pid), pid),
+      onSpawnUndone: (pid) => this.options.tracker.remove(ownTreeKey(def.name, pid), pid),
       // The session has its answer (sign-in needed); its connection is of no more use.
       onNeedsAuth: () => {
         if (opened) this.retireOwnBackend(def.name, opened);
@@ -294,19 +298,28 @@ export class ServerSet {
     return backend;
   }
 
-  /** Never rejects: a failure is logged. */
   /** closeOwnBackend without waiting for it (it logs its own failures). */
   private retireOwnBackend(name: string, backend: Backend): void {
     detach(this.closeOwnBackend(name, backend), (err) => this.options.hostLog.warn(`${name}: stopping a session's own backend failed: ${toSharedMcpError(err).message}`));
   }
 
-  private async closeOwnBackend(name: string, backend: Backend): Promise<void> {
-    try {
-      await backend.close(this.options.stopGraceMs());
-      if (backend.pid !== null) this.options.tracker.remove(name, backend.pid);
-    } catch (err) {
-      this.options.hostLog.warn(`${name}: stopping a session's own backend failed: ${(err as Error).message}`);
-    }
+  /**
+   * Stops a session's own process tree; never rejects (a failure is logged). Every close is remembered until it is
+   * done, so removing the server (and so a host shutdown) waits for it: no session's process outlives the host.
+   */
+  private closeOwnBackend(name: string, backend: Backend): Promise<void> {
+    const closes = this.ownCloses.get(name) ?? new Set<Promise<void>>();
+    this.ownCloses.set(name, closes);
+    const closing: Promise<void> = backend.close(this.options.stopGraceMs()).then(
+      () => {
+        if (backend.pid !== null) this.options.tracker.remove(ownTreeKey(name, backend.pid), backend.pid);
+      },
+      (err: unknown) => this.options.hostLog.warn(`${name}: stopping a session's own backend failed: ${toSharedMcpError(err).message}`),
+    );
+    closes.add(closing);
+    // Settles once the close has (it never rejects): then it is no longer waited for.
+    closing.then(() => closes.delete(closing), () => closes.delete(closing));
+    return closing;
   }
 
   private async sampleTrees(): Promise<void> {
@@ -327,4 +340,9 @@ function hostInitParams(def: ServerDefinition): InitializeParams {
     capabilities: { sampling: {}, elicitation: {}, ...(def.roots.length > 0 ? { roots: { listChanged: true } } : {}) },
     clientInfo: { name: 'shared-mcp', version: VERSION },
   };
+}
+
+/** A per-session process's record in the process tracker: one per process, so that every session's is remembered. */
+function ownTreeKey(server: string, pid: number): string {
+  return `${server}#${pid}`;
 }

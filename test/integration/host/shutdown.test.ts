@@ -40,6 +40,20 @@ describe('host shutdown (real host)', function () {
     assert.equal(await exited, 0);
   });
 
+  it("stops every session's own process of a per-session server before it exits, and records each of them (regression: they outlived the host)", async () => {
+    await t.writeConfig({ own: fixture('stubbornServer.js', { sharing: 'per-session' }) }, { stopGrace: '1s' });
+    await t.cli(['up']);
+    const a = await connect(t, 'own', { name: 'a' });
+    const b = await connect(t, 'own', { name: 'b' });
+    const st = await t.waitFor((s) => s.servers[0]?.sessions.filter((x) => typeof x.pid === 'number').length === 2, 20_000, 'two sessions with their own process');
+    const pids = st.servers[0].sessions.map((x) => x.pid as number);
+    const tracked = JSON.parse(await fs.readFile(path.join(t.home, 'state', 'processes.json'), 'utf8')) as Record<string, { root: number }>;
+    assert.deepEqual(Object.values(tracked).map((x) => x.root).sort(), [...pids].sort(), 'each process is in processes.json');
+    assert.equal((await t.cli(['down', '--host'])).code, 0);
+    assert.deepEqual(pids.filter(alive), [], 'no session process outlives the host (they ignore SIGTERM: SIGKILL after the grace)');
+    await Promise.all([a.client.close(), b.client.close()].map((p) => p.catch(() => undefined)));
+  });
+
   it('an initialize whose clientInfo is nested 6,000 deep wedges nothing: down --host stops the host, the next one saves sessions (attack 3)', async () => {
     await t.cli(['up']);
     await t.waitForState('echo', 'running');

@@ -5,8 +5,15 @@ import { parseBoundedJson } from '../../shared/jsonDepth';
 /** Control API bodies are small; anything bigger is a mistake or an attack. */
 export const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 export const SSE_HEARTBEAT_MS = 15_000;
-/** A stream reader that falls this far behind is disconnected rather than buffered without end. */
+/**
+ * A stream reader with more than this waiting that does not read it (no drain) for SSE_STALL_MS is disconnected
+ * rather than buffered without end. Bytes alone cannot tell: one answer may be far larger (maxMessageSize, 32M), and a
+ * reader that reads it just fine has it all waiting for a moment.
+ */
 export const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+export const SSE_STALL_MS = 15_000;
+/** Past this much waiting a reader is disconnected at once, reading or not: the host's memory is not the client's buffer. */
+export const SSE_HARD_MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
 /** DNS-rebinding guard: Host must be a loopback name with our port; Origin, when sent, a loopback origin. */
 export function checkLocalRequest(req: IncomingMessage, port: number): void {
@@ -76,16 +83,24 @@ export function openSse(req: IncomingMessage, res: ServerResponse, onClose: () =
 /**
  * Starts an SSE response. Every heartbeatMs a comment goes out, so that clients with an idle-body timeout (Node's
  * fetch: 300 s) keep a quiet stream; the timer stops when the response closes. The writer sends one frame, and
- * disconnects a reader that falls too far behind.
+ * disconnects a reader that stopped reading (see SSE_MAX_BUFFERED_BYTES).
  */
-export function startSseResponse(res: ServerResponse, headers: Record<string, string> = {}, heartbeatMs = SSE_HEARTBEAT_MS, timers: HeartbeatTimers = REAL_TIMERS): (frame: string) => void {
+export function startSseResponse(res: ServerResponse, headers: Record<string, string> = {}, heartbeatMs = SSE_HEARTBEAT_MS, timers: HeartbeatTimers = REAL_TIMERS, stallMs = SSE_STALL_MS): (frame: string) => void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no', ...headers });
   res.flushHeaders();
+  /** Since when more than SSE_MAX_BUFFERED_BYTES has been waiting without a drain. */
+  let behindSince: number | undefined;
+  res.on('drain', () => (behindSince = undefined));
   const write = (frame: string): void => {
     if (res.destroyed || res.writableEnded) return;
-    if (res.writableLength > SSE_MAX_BUFFERED_BYTES) {
-      res.destroy();
-      return;
+    const waiting = res.writableLength;
+    if (waiting > SSE_MAX_BUFFERED_BYTES) {
+      const now = Date.now();
+      behindSince ??= now;
+      if (waiting > SSE_HARD_MAX_BUFFERED_BYTES || now - behindSince > stallMs) {
+        res.destroy();
+        return;
+      }
     }
     res.write(frame);
   };

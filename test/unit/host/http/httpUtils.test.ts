@@ -33,14 +33,15 @@ describe('httpUtils', () => {
     let written = 0;
     let closedByServer!: () => void;
     const gaveUp = new Promise<void>((r) => (closedByServer = r));
-    const { server, port } = await listen((req, res) => {
-      const send = openSse(req, res, () => undefined);
-      const chunk = { text: 'x'.repeat(16 * 1024) };
+    const STALL_MS = 300;
+    const { server, port } = await listen((_req, res) => {
+      const write = startSseResponse(res, {}, 60_000, undefined, STALL_MS);
+      const frame = `data: ${'x'.repeat(1024 * 1024)}\n\n`;
       const pump = (): void => {
         if (res.destroyed) return closedByServer();
-        for (let i = 0; i < 64; i++) send(chunk);
-        written += 64 * 16 * 1024;
-        if (written < 20 * SSE_MAX_BUFFERED_BYTES) setImmediate(pump);
+        write(frame);
+        written += frame.length;
+        if (written < 20 * SSE_MAX_BUFFERED_BYTES) setTimeout(pump, 10);
       };
       pump();
     });
@@ -53,6 +54,24 @@ describe('httpUtils', () => {
       assert.ok(written < 20 * SSE_MAX_BUFFERED_BYTES, `it stopped early (${written} bytes produced)`);
     } finally {
       socket.destroy();
+      server.close();
+    }
+  });
+
+  it('keeps a reader that reads, however large the answers written at once (regression: three 5 MB answers cut the stream)', async function () {
+    this.timeout(20_000);
+    const FRAME_BYTES = 5 * 1024 * 1024;
+    const { server, port } = await listen((_req, res) => {
+      const write = startSseResponse(res, {}, 60_000);
+      for (let i = 0; i < 3; i++) write(`data: ${String(i).repeat(FRAME_BYTES)}\n\n`);
+      res.end();
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/events`);
+      const body = await res.text();
+      assert.equal(body.split('data: ').length - 1, 3, 'all three answers arrived');
+      assert.ok(body.length > 3 * FRAME_BYTES);
+    } finally {
       server.close();
     }
   });

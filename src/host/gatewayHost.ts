@@ -7,7 +7,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_T
 import { STATUS_SCHEMA_VERSION, type HealthInfo, type HostEvent, type HostStatus } from '../shared/controlTypes';
 import { checkHealth, findHost } from '../shared/healthCheck';
 import { DEFAULT_PORT, ensureHomeDirs, homePaths, type HomePaths } from '../shared/homePaths';
-import { claimRegistry, removeRegistryIfOwned } from '../shared/registry';
+import { claimRegistry, markRegistryStopping, removeRegistryIfOwned } from '../shared/registry';
 import { VERSION } from '../shared/version';
 import { watchFile } from './watchFile';
 import { STARTER_CONFIG, ensureFile } from './homeFiles';
@@ -185,7 +185,6 @@ export class GatewayHost {
 
   private async boot(): Promise<void> {
     this.log.info(`host ${VERSION} starting: pid ${process.pid}, home ${this.paths.home}`);
-    await this.mcp.load();
     if (this.options.configPath === undefined) await ensureFile(this.paths.config, STARTER_CONFIG);
     await this.settings.load();
     const wanted = this.config?.settings.port ?? DEFAULT_PORT;
@@ -200,6 +199,8 @@ export class GatewayHost {
     );
     if (!claim.claimed) throw hostRunning(this.paths.home, claim.holder);
     this.claimed = true;
+    // Only now: a host that was stopping saved its sessions on its way out (MCP routes wait for ready meanwhile).
+    await this.mcp.load();
     // Only the host that holds the registry touches secrets.json; a config that did not load says nothing about it.
     if (this.config) await this.secrets.persist(this.config.settings.persistSecrets);
     this.log.info(`listening on http://${BIND_ADDRESS}:${this.port}${this.port !== wanted ? ` (port ${wanted} was busy)` : ''}`);
@@ -283,6 +284,7 @@ export class GatewayHost {
         servers: this.servers,
         sessions: this.mcp,
         secrets: this.secrets,
+        markStopping: () => (this.claimed ? markRegistryStopping(this.paths.registry, process.pid) : undefined),
         releaseRegistry: () => (this.claimed ? removeRegistryIfOwned(this.paths.registry, process.pid) : undefined),
         stopGraceMs: this.config?.settings.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
       });

@@ -15,19 +15,23 @@ export interface StoppableHost {
   /** Ends every session and saves them for the next host. */
   sessions: { close(): Promise<void> };
   secrets: { close(): Promise<void> };
+  /** Says in host.json that this host is on its way out, so the next one waits for it instead of racing it. */
+  markStopping(): Promise<void> | void;
   releaseRegistry(): Promise<void> | void;
   /** settings.stopGrace: each server gets it before SIGKILL. */
   stopGraceMs: number;
 }
 
 /**
- * The order of a host's shutdown: first no new connection (ensureHost then finds or starts the next host), last
- * host.json; every server stopped before the sessions are saved, every stream ended before the connections close.
+ * The order of a host's shutdown: first host.json says it is stopping and no new connection gets in (ensureHost then
+ * starts the next host, which waits for this one to exit), last host.json goes; every server stopped before the
+ * sessions are saved, every stream ended before the connections close.
  */
 export function hostShutdownSteps(h: StoppableHost): ShutdownStep[] {
   let listenerClosed: Promise<void> = Promise.resolve();
   const step = (name: string, run: ShutdownStep['run'], timeoutMs = STEP_TIMEOUT_MS): ShutdownStep => ({ name, run, timeoutMs });
   return [
+    step('mark host.json as stopping', () => h.markStopping()),
     step('stop accepting connections', () => void (listenerClosed = new Promise<void>((resolve) => h.listener.close(() => resolve())))),
     step('announce', () => h.announce()),
     step('stop watching files', () => h.watches.forEach((w) => w?.dispose())),

@@ -15,6 +15,11 @@ export interface HostRegistry {
   version: string;
   home: string;
   startedAt: string;
+  /**
+   * Set by the host when its shutdown begins (it stops accepting connections then): the next host waits for this
+   * pid to exit before it takes the home, instead of taking it from a host that still stops its servers.
+   */
+  stopping?: boolean;
 }
 
 /** Reads host.json; undefined when absent, unreadable or not a registry (a corrupt file is treated as absent). */
@@ -95,6 +100,20 @@ export async function removeRegistryIfOwned(file: string, pid: number): Promise<
 }
 
 export const CLAIM_HEALTH_WAIT_MS = 3000;
+/** How long a new host waits for a stopping one to exit (its shutdown steps all have deadlines well within this). */
+export const CLAIM_STOPPING_WAIT_MS = 120_000;
+const POLL_MS = 100;
+
+/** Marks host.json as this pid's shutdown under way (nothing when it names another pid). */
+export async function markRegistryStopping(file: string, pid: number): Promise<void> {
+  const lock = await acquireFileLock(registryLockPath(file), REGISTRY_LOCK_WAIT_MS);
+  try {
+    const current = await readRegistry(file);
+    if (current && current.pid === pid && !current.stopping) await writeRegistry(file, { ...current, stopping: true });
+  } finally {
+    await lock.release();
+  }
+}
 const REGISTRY_LOCK_WAIT_MS = 15_000;
 
 /**
@@ -103,14 +122,21 @@ const REGISTRY_LOCK_WAIT_MS = 15_000;
  * health (passed in so this module stays free of HTTP).
  */
 export async function claimRegistry(file: string, registry: HostRegistry, isLive: (r: HostRegistry) => Promise<boolean>): Promise<{ claimed: true } | { claimed: false; holder: HostRegistry }> {
+  // A host that is shutting down keeps its servers, sessions and files until it is gone: wait for it (without the
+  // lock, which it needs once more to remove host.json).
+  const stopping = await readRegistry(file);
+  if (stopping?.stopping && stopping.pid !== process.pid) {
+    const deadline = Date.now() + CLAIM_STOPPING_WAIT_MS;
+    while (isPidAlive(stopping.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
+  }
   const lock = await acquireFileLock(registryLockPath(file), REGISTRY_LOCK_WAIT_MS);
   try {
     const holder = await readRegistry(file);
-    if (holder && holder.pid !== process.pid && isPidAlive(holder.pid)) {
+    if (holder && !holder.stopping && holder.pid !== process.pid && isPidAlive(holder.pid)) {
       const deadline = Date.now() + CLAIM_HEALTH_WAIT_MS;
       do {
         if (await isLive(holder)) return { claimed: false, holder };
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, POLL_MS));
       } while (Date.now() < deadline);
     }
     // Absent, stale or corrupt: ours now. Nobody else creates or removes it while we hold the lock.

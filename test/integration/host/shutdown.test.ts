@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ROOT, TestHome, alive, fixture } from '../../helpers/hostHarness';
+import { ControlClient } from '../../../src/client/controlClient';
+import type { HostRegistry } from '../../../src/shared/registry';
 import { clientToken, connect } from '../../helpers/mcpClients';
 
 const HOST = path.join(ROOT, 'dist', 'host.js');
@@ -52,6 +54,24 @@ describe('host shutdown (real host)', function () {
     assert.equal((await t.cli(['down', '--host'])).code, 0);
     assert.deepEqual(pids.filter(alive), [], 'no session process outlives the host (they ignore SIGTERM: SIGKILL after the grace)');
     await Promise.all([a.client.close(), b.client.close()].map((p) => p.catch(() => undefined)));
+  });
+
+  it('a host started while the last one is still stopping waits for it to exit before it takes the home (regression: it reaped the stopping host\'s servers)', async () => {
+    await t.writeConfig({ stub: fixture('stubbornServer.js') }, { stopGrace: '6s' });
+    await t.cli(['up']);
+    await t.waitForState('stub', 'running');
+    const old = (await t.registry()) as HostRegistry;
+    const stubPid = (await t.server('stub')).pid as number;
+    await new ControlClient(old).shutdown();
+    // The stub ignores SIGTERM: the old host is busy for its 6 s grace while the next one starts.
+    const up = await t.cli(['up']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(alive(old.pid), false, 'the new host took the home only once the old one was gone');
+    assert.equal(alive(stubPid), false);
+    const next = (await t.registry()) as HostRegistry;
+    assert.notEqual(next.pid, old.pid);
+    const log = await fs.readFile(path.join(t.home, 'logs', 'host.log'), 'utf8');
+    assert.doesNotMatch(log, /did not shut down cleanly/, 'nothing of the old host was taken for an orphan');
   });
 
   it('an initialize whose clientInfo is nested 6,000 deep wedges nothing: down --host stops the host, the next one saves sessions (attack 3)', async () => {

@@ -49,17 +49,21 @@ export function controlHandlers(ctx: ControlContext): ControlHandlers {
     },
     serverLogs: { handle: ({ params: { server }, query }) => ({ lines: ctx.servers.log(server).tail(tailOf(query)) }) },
     followServerLogs: {
-      open({ params: { server }, query }, send) {
+      open({ params: { server }, query }) {
+        // Both can fail (an unknown server, a bad tail): before the stream opens, so the answer says so.
         const log = ctx.servers.log(server);
-        for (const line of log.tail(tailOf(query))) send(line);
-        return log.follow((line) => send(line));
+        const tail = tailOf(query);
+        return (send) => {
+          for (const line of log.tail(tail)) send(line);
+          return log.follow((line) => send(line));
+        };
       },
     },
     reload: { handle: () => ctx.reload() },
     sync: { parseBody: parseSyncRequest, handle: ({ body }) => ctx.sync.sync(body) },
     unsync: { parseBody: parseSyncRequest, handle: ({ body }) => ctx.sync.unsync(body) },
     shutdown: { handle: () => ({ ok: true }), afterResponse: () => ctx.shutdown() },
-    events: { open: (_input, send) => ctx.onDidEmit((e) => send(e)) },
+    events: { open: () => (send) => ctx.onDidEmit((e) => send(e)) },
     secrets: { handle: () => secretsList(ctx.secrets, ctx.servers) },
     setSecrets: {
       parseBody: parseSecretsUpdate,

@@ -27,9 +27,13 @@ export type JsonHandler<R> = ([RequestOf<R>] extends [void] ? { parseBody?: unde
   afterResponse?(): void;
 };
 
-/** How the host serves one stream: it sends events until the returned subscription is disposed (the client left). */
+/**
+ * How the host serves one stream. open() checks the request and may throw (the client then gets an error answer,
+ * not a 200 and a cut stream); what it returns starts the stream, which sends events until the subscription it
+ * returns is disposed (the client left).
+ */
 export interface StreamHandler<R> {
-  open(input: Input<R>, send: (event: EventOf<R>) => void): { dispose(): void };
+  open(input: Input<R>): (send: (event: EventOf<R>) => void) => { dispose(): void };
 }
 
 type HandlerFor<R> = R extends { kind: 'json' } ? JsonHandler<R> : StreamHandler<R>;
@@ -41,7 +45,7 @@ type AnyJson = JsonRoute<unknown, unknown, PathParams, QueryParams>;
 type AnyStream = StreamRoute<unknown, PathParams, QueryParams>;
 interface Entry {
   spec: AnyJson | AnyStream;
-  handler: { parseBody?(raw: unknown): unknown; handle?(input: unknown): unknown; afterResponse?(): void; open?(input: unknown, send: (e: unknown) => void): { dispose(): void } };
+  handler: { parseBody?(raw: unknown): unknown; handle?(input: unknown): unknown; afterResponse?(): void; open?(input: unknown): (send: (e: unknown) => void) => { dispose(): void } };
 }
 
 /** The host's routes for the control API (control token), one per method and path of the shared table. */
@@ -72,9 +76,11 @@ async function serve(ctx: RouteContext, entries: Entry[]): Promise<void> {
   if (!entry) throw new Error(`no control route for ${ctx.req.method ?? ''} ${ctx.req.url ?? ''}`);
   const input = { params: ctx.params, query };
   if (entry.spec.kind === 'stream') {
+    const start = entry.handler.open?.(input);
+    if (!start) throw new Error(`no stream handler for ${ctx.req.url ?? ''}`);
     let sub: { dispose(): void } | undefined;
     const send = openSse(ctx.req, ctx.res, () => sub?.dispose());
-    sub = entry.handler.open?.(input, send);
+    sub = start(send);
     // The client may have left while the stream was being set up.
     if (ctx.res.destroyed) sub?.dispose();
     return;

@@ -125,6 +125,15 @@ describe('shared-mcp CLI', function () {
       assert.notEqual(after.pid, before.pid);
     });
 
+    it('logs -f of an unknown server, or with a bad -n, says so and exits 1 (regression: a 200, then "lost the host: aborted")', async () => {
+      const r = await t.cli(['logs', 'nosuch', '-f']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^shared-mcp: unknown server: nosuch/);
+      const raw = await fetch(`http://127.0.0.1:${t.port}/api/servers/echo/logs?follow=1&tail=-1`, { headers: { authorization: `Bearer ${(await t.registry())?.controlToken}` } });
+      assert.equal(raw.status, 400);
+      assert.equal(((await raw.json()) as { error: { message: string } }).error.message, '"tail" must be a non-negative integer');
+    });
+
     it('logs -n prints the last lines; logs -f follows new ones', async () => {
       // The server has printed at least three lines by now (its log file shows them): logs -n 3 has three to print.
       const logFile = path.join(t.home, 'logs', 'echo.log');

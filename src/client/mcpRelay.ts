@@ -162,7 +162,8 @@ export class McpRelay {
           continue;
         }
         this.inFlight.add(item);
-        const settled = call.outcome.then((o) => this.settle(item, target, o));
+        // One answer's trouble (settle throwing) is that message's alone: logged, never an unhandled rejection.
+        const settled = call.outcome.then((o) => this.settle(item, target, o)).catch((err: unknown) => this.options.log(`handling the host's answer to ${item.what} failed: ${toSharedMcpError(err).message}`));
         // Its answer carries the session id every later message needs.
         if (item.initialize) await settled;
       }

@@ -224,7 +224,8 @@ function readText(res: http.IncomingMessage): Promise<string | undefined> {
 
 function refusal(status: number, text: string): Extract<PostOutcome, { kind: 'refused' }> {
   try {
-    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown; data?: unknown } }).error;
+    // Bounded: whatever answers on the host's port may send anything.
+    const error = (parseBoundedJson(text) as { error?: { code?: unknown; message?: unknown; data?: unknown } } | null)?.error;
     if (typeof error?.code === 'number' && typeof error.message === 'string') {
       const sessionGone = status === SESSION_GONE.httpStatus && error.code === SESSION_GONE.jsonRpcCode;
       // data carries what a client acts on (the supported versions of an unsupported-version refusal): passed on whole.

@@ -118,6 +118,30 @@ describe('McpRelay', () => {
     }
   });
 
+  it('a refusal whose error data is nested 20,000 deep is no refusal of the host\'s, and kills nothing (regression: an unhandled rejection ended the bridge)', async () => {
+    const host = await standInHost(400, `{"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"no","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown): void => void unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // As the bridge does: each message for the client is serialized onto stdout.
+      const lines: string[] = [];
+      let wake: () => void = () => undefined;
+      const relay = new McpRelay({ locate: async () => host.target, toClient: (m) => (lines.push(JSON.stringify(m)), wake()), log: () => undefined });
+      relay.accept(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/list', params: {} }));
+      while (lines.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      const answer = JSON.parse(lines[0]) as { id: unknown; error?: { message: string } };
+      assert.equal(answer.id, 4);
+      assert.ok(answer.error, 'the request gets an error');
+      await relay.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await host.close();
+    }
+  });
+
   it('passes a refusal\'s error data on whole (a client acts on the supported versions it lists)', async () => {
     const error = { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2025-11-25', '2025-06-18'], requested: '2026-07-28' } };
     const host = await standInHost(400, { jsonrpc: '2.0', id: 3, error });

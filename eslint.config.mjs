@@ -11,7 +11,8 @@ const LAYERS = {
   cli: ['cli', 'client', 'shared'],
   extension: ['extension', 'client', 'shared'],
 };
-const SRC = path.resolve('src');
+// From this file, not the working folder: an editor may run eslint from anywhere.
+const SRC = path.join(import.meta.dirname, 'src');
 
 function layerOf(file) {
   const rel = path.relative(SRC, file);
@@ -40,6 +41,8 @@ const layersRule = {
       ExportNamedDeclaration: (node) => node.source && check(node, node.source.value),
       ExportAllDeclaration: (node) => check(node, node.source.value),
       ImportExpression: (node) => node.source.type === 'Literal' && check(node, node.source.value),
+      TSImportEqualsDeclaration: (node) => node.moduleReference.type === 'TSExternalModuleReference' && check(node, node.moduleReference.expression.value),
+      'CallExpression[callee.name="require"]': (node) => node.arguments[0]?.type === 'Literal' && check(node, node.arguments[0].value),
     };
   },
 };

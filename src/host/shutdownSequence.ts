@@ -1,4 +1,5 @@
 import { toSharedMcpError } from '../shared/errors';
+import { formatTimeout } from '../shared/units';
 
 /** A step of the host's shutdown; steps run one after another, in the order given. */
 export interface ShutdownStep {
@@ -42,7 +43,7 @@ async function settleWithin(step: ShutdownStep, log: ShutdownLog): Promise<'done
   });
   try {
     const outcome = await Promise.race([running, deadline]);
-    if (outcome === 'timeout') log.error(`shutdown: ${step.name} did not finish within ${Math.round(step.timeoutMs / 1000)}s; going on`);
+    if (outcome === 'timeout') log.error(`shutdown: ${step.name} did not finish within ${formatTimeout(step.timeoutMs)}; going on`);
     return outcome;
   } finally {
     clearTimeout(timer);

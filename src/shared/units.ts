@@ -36,3 +36,10 @@ export function formatDuration(ms: number): string {
   if (h < 24) return `${h}h ${m % 60}m`;
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
+
+/** "250 ms", "2s", "1.5s", "10m": how a timeout or wait reads in a message. */
+export function formatTimeout(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 100) / 10}s`;
+}

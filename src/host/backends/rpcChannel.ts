@@ -1,4 +1,5 @@
 import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
+import { formatTimeout } from '../../shared/units';
 import { IdAllocator } from './idAllocator';
 import type { JsonRpcError, JsonRpcId, JsonRpcMessage } from './jsonRpc';
 
@@ -42,7 +43,7 @@ export class RpcChannel {
         reject(err);
       };
       const timer = setTimeout(() => {
-        const within = `within ${Math.round(timeoutMs / 1000)}s`;
+        const within = `within ${formatTimeout(timeoutMs)}`;
         giveUp(new SharedMcpError('TIMEOUT', `no answer to ${method} ${within}`), `no answer ${within}`);
       }, Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS));
       timer.unref();

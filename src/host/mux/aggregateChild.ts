@@ -1,4 +1,3 @@
-import { SharedMcpError } from '../../shared/errors';
 import type { JsonRpcId, JsonRpcMessage } from '../backends/jsonRpc';
 import type { ClientSession, SessionRecord } from './clientSession';
 import type { McpEndpoint } from './mcpEndpoint';
@@ -22,13 +21,3 @@ export class ChildSession implements ClientSession {
   }
 }
 
-/** The promise's value, or a TIMEOUT error after ms. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new SharedMcpError('TIMEOUT', `no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e)),
-    );
-  });
-}

@@ -14,20 +14,18 @@ import {
   type JsonRpcId,
   type JsonRpcMessage,
 } from '../backends/jsonRpc';
-import { withTimeout, type ChildSession } from './aggregateChild';
+import type { ChildSession } from './aggregateChild';
 import { ChildSet, type RequestContext } from './aggregateChildren';
 import { AggregateLists, LISTS, type Asked, type ListSource } from './aggregateLists';
 import type { ClientSession } from './clientSession';
 import type { McpEndpoint } from './mcpEndpoint';
 import { SessionStatsTable, type SessionStats } from './sessionStats';
-import { REAL_TIMERS, type Timers } from './timers';
+import { REAL_TIMERS, withDeadline, type Timers } from './timers';
 
 /** MCP's code for an unknown resource URI. */
 const RESOURCE_NOT_FOUND = -32002;
 /** States whose servers the aggregate lists: running ones, and lazy or idle-stopped ones (they start on demand). */
 const LISTED = new Set(['running', 'idle']);
-/** A list page waits this long for a server to start; a slower one is left out and announced with list_changed once it runs. */
-const OPEN_WAIT_MS = 5000;
 /** Several servers' list changes within this window reach the client as one notification. */
 const LIST_CHANGED_COALESCE_MS = 100;
 
@@ -214,8 +212,9 @@ export class AggregateEndpoint implements McpEndpoint {
   private listSource(state: State, ctx: RequestContext): ListSource {
     return {
       servers: () => this.available().map((s) => s.name),
-      open: async (server) => {
-        const child = await withTimeout(state.children.child(server), OPEN_WAIT_MS).catch((err: unknown) => (toSharedMcpError(err).code === 'TIMEOUT' ? ('skipped' as const) : undefined));
+      // A server slower to start than the wait is left out, and announced with list_changed once it runs.
+      open: async (server, waitMs) => {
+        const child = await withDeadline(this.timers, state.children.child(server), waitMs).catch((err: unknown) => (toSharedMcpError(err).code === 'TIMEOUT' ? ('skipped' as const) : undefined));
         return typeof child === 'object' ? child.capabilities : child;
       },
       ask: (server, method, params, waitMs) => state.children.ask(server, method, params, ctx, waitMs).catch(() => undefined),

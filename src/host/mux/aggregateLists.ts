@@ -1,7 +1,10 @@
 import { RPC_INVALID_PARAMS, errorResponse, type JsonRpcMessage } from '../backends/jsonRpc';
 import { aggregateName, decodeCursor, encodeCursor } from './aggregateNames';
 
-/** A server's part of an aggregate list page waits this long for its answer; then it is skipped (and cancelled). */
+/**
+ * A server's part of an aggregate list page waits this long in all (its child session opening, then its answer);
+ * then it is skipped, and its request cancelled.
+ */
 export const LIST_PART_WAIT_MS = 5_000;
 /** resolveName and serverOfUri walk at most this many pages. */
 const MAX_WALK_PAGES = 200;
@@ -20,8 +23,8 @@ export type Asked = JsonRpcMessage | 'skipped' | undefined;
 export interface ListSource {
   /** The servers that can be listed, in order. */
   servers(): string[];
-  /** The server's capabilities once its child session is open; 'skipped' when it did not open in time. */
-  open(server: string): Promise<Record<string, unknown> | 'skipped' | undefined>;
+  /** The server's capabilities once its child session is open; 'skipped' when it did not open within waitMs. */
+  open(server: string, waitMs: number): Promise<Record<string, unknown> | 'skipped' | undefined>;
   /** Asks the server; with waitMs, an answer later than that is 'skipped' (the request is cancelled at the server). */
   ask(server: string, method: string, params: Record<string, unknown>, waitMs?: number): Promise<Asked>;
   /** The client cancelled the request this source serves. */
@@ -70,7 +73,7 @@ export class AggregateLists {
     // A templated resource is listed by nobody: the first server that offers resources and knows the scheme wins.
     const scheme = uri.split(':')[0];
     for (const server of src.servers()) {
-      const caps = await src.open(server);
+      const caps = await src.open(server, LIST_PART_WAIT_MS);
       if (typeof caps !== 'object' || caps.resources === undefined) continue;
       if ([...this.names.resources].some(([u, srv]) => srv === server && u.split(':')[0] === scheme)) return server;
     }
@@ -79,10 +82,13 @@ export class AggregateLists {
 
   private async part(src: ListSource, server: string, method: string, inner: string | null): Promise<Part> {
     const list = LISTS[method];
-    const caps = await src.open(server);
+    const started = Date.now();
+    const caps = await src.open(server, LIST_PART_WAIT_MS);
     if (caps === 'skipped') return { items: [], nextInner: null };
     if (caps?.[list.capability] === undefined) return 'none';
-    const reply = await src.ask(server, method, inner ? { cursor: inner } : {}, LIST_PART_WAIT_MS);
+    // What the opening took comes off the answer's wait: the part as a whole waits LIST_PART_WAIT_MS at most.
+    const left = Math.max(1, LIST_PART_WAIT_MS - (Date.now() - started));
+    const reply = await src.ask(server, method, inner ? { cursor: inner } : {}, left);
     if (reply === 'skipped') return { items: [], nextInner: null };
     const result = reply?.result;
     if (typeof result !== 'object' || result === null) return 'none';

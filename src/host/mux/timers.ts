@@ -1,3 +1,5 @@
+import { SharedMcpError } from '../../shared/errors';
+import { formatTimeout } from '../../shared/units';
 import { MAX_TIMER_MS } from '../backends/rpcChannel';
 
 /** A deadline that can start over (progress) or be called off. */
@@ -21,9 +23,16 @@ export const REAL_TIMERS: Timers = {
   },
 };
 
-/** "250 ms", "2s", "10m": how a timeout reads in an error message. */
-export function timeoutText(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return `${Math.round(ms / 100) / 10}s`;
+/** The promise's value, or a TIMEOUT error once ms have passed (on the given timers, so a test's clock drives it too). */
+export function withDeadline<T>(timers: Timers, promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = timers.start(ms, () => reject(new SharedMcpError('TIMEOUT', `no answer within ${timeoutText(ms)}`)));
+    promise.then(
+      (v) => (timer.cancel(), resolve(v)),
+      (e: unknown) => (timer.cancel(), reject(e)),
+    );
+  });
 }
+
+/** How a timeout reads in a message (one way everywhere: shared/units). */
+export const timeoutText = formatTimeout;

@@ -26,7 +26,7 @@ describe('runShutdown', () => {
     assert.deepEqual(lines, [
       'error shutdown: throws failed: sync boom',
       'error shutdown: rejects failed: Invalid string length',
-      'error shutdown: hangs did not finish within 0s; going on',
+      'error shutdown: hangs did not finish within 20 ms; going on',
     ]);
   });
 

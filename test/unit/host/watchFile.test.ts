@@ -38,7 +38,8 @@ describe('watchFile (real files)', () => {
     await next();
   });
 
-  it('keeps reporting after its folder was deleted and made again (regression: the watch was lost without a word)', async () => {
+  it('keeps reporting after its folder was deleted and made again (regression: the watch was lost without a word)', async function () {
+    this.timeout(20_000); // the look that covers a lost watch comes every WATCH_POLL_MS (2 s)
     const dir = path.join(root, 'cfg');
     const file = path.join(dir, 'config.jsonc');
     await fs.mkdir(dir);

@@ -49,7 +49,7 @@ export class ClientToken {
   async restore(): Promise<void> {
     const text = await fs.readFile(this.file, 'utf8').catch(() => undefined);
     if (text !== undefined && text.trim() === this.value) return;
-    if (text !== undefined && text.trim() !== '') this.log.warn(`${this.file} was changed: the running host keeps its token and wrote it back (to make a new one, delete the file and restart the host)`);
+    if (text !== undefined && text.trim() !== '') this.log.warn(`${this.file} was changed: the running host keeps its token and wrote it back (for a new one: stop the host, delete the file, start the host)`);
     else this.log.info(`${this.file} was ${text === undefined ? 'removed' : 'emptied'}: wrote the host's token back`);
     await this.publish().catch((err: Error) => this.log.error(`cannot write ${this.file}: ${err.message}`));
   }

@@ -45,6 +45,11 @@ export const SUPPORTED_PROTOCOL_VERSIONS = [LATEST_PROTOCOL_VERSION, '2025-06-18
  * retries with one it knows, and Codex 0.171 gives up instead when the list holds one it does not (2024-10-07, a
  * pre-release the SDK still accepts).
  */
+/** The version the host answers a client's initialize with: the client's own when the host speaks it, else `fallback`. */
+export function answeredProtocolVersion(asked: unknown, fallback: string): string {
+  return typeof asked === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : fallback;
+}
+
 export const ADVERTISED_PROTOCOL_VERSIONS = SUPPORTED_PROTOCOL_VERSIONS.filter((v) => v !== '2024-10-07');
 
 /** Standard JSON-RPC and MCP error codes the host answers with. */

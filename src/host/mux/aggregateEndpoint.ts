@@ -8,7 +8,7 @@ import {
   RPC_INTERNAL_ERROR,
   RPC_INVALID_PARAMS,
   RPC_METHOD_NOT_FOUND,
-  SUPPORTED_PROTOCOL_VERSIONS,
+  answeredProtocolVersion,
   errorResponse,
   type InitializeResult,
   type JsonRpcId,
@@ -84,7 +84,7 @@ export class AggregateEndpoint implements McpEndpoint {
     this.counters.open(session);
     const asked = session.record.init.protocolVersion;
     return {
-      protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : LATEST_PROTOCOL_VERSION,
+      protocolVersion: answeredProtocolVersion(asked, LATEST_PROTOCOL_VERSION),
       capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true }, logging: {}, completions: {} },
       serverInfo: { name: 'shared-mcp', version: VERSION },
       instructions: 'Every server of Shared MCP in one place: tools and prompts are named <server>__<name>.',

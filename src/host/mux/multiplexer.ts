@@ -7,7 +7,7 @@ import {
   RPC_INVALID_PARAMS,
   RPC_INVALID_REQUEST,
   RPC_METHOD_NOT_FOUND,
-  SUPPORTED_PROTOCOL_VERSIONS,
+  answeredProtocolVersion,
   errorResponse,
   type InitializeResult,
   type JsonRpcId,
@@ -96,7 +96,7 @@ export class Multiplexer implements McpEndpoint {
     const r = backend.initializeResult as InitializeResult;
     const { tasks: _hidden, ...capabilities } = r.capabilities;
     const asked = session.record.init.protocolVersion;
-    const result = this.options.passthroughInit ? { ...r, capabilities } : { ...r, capabilities, protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(asked) ? asked : r.protocolVersion };
+    const result = this.options.passthroughInit ? { ...r, capabilities } : { ...r, capabilities, protocolVersion: answeredProtocolVersion(asked, r.protocolVersion) };
     this.sessions.add(session);
     this.counters.open(session);
     this.source.sessionsChanged(this.sessions.size);

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { TestHome, fixture } from '../../helpers/hostHarness';
 import { connect, textOf } from '../../helpers/mcpClients';
+import { until } from '../../helpers/until';
 
 /** The host owns the client token in memory; home/token is its copy (defect: a sync without the file wrote "Bearer "). */
 describe('the client token (real host)', function () {
@@ -13,13 +14,7 @@ describe('the client token (real host)', function () {
     const doc = JSON.parse(await fs.readFile(cursorFile(), 'utf8')) as { mcpServers: Record<string, { headers?: { Authorization?: string } }> };
     return doc.mcpServers.echo?.headers?.Authorization ?? '';
   };
-  const waitForFile = async (want: string): Promise<void> => {
-    const deadline = Date.now() + 10_000;
-    while ((await fs.readFile(tokenFile(), 'utf8').catch(() => '')) !== want) {
-      if (Date.now() > deadline) throw new Error(`home/token never became ${JSON.stringify(want)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const waitForFile = (want: string): Promise<boolean> => until(`home/token to be ${JSON.stringify(want)}`, async () => (await fs.readFile(tokenFile(), 'utf8').catch(() => '')) === want, 10_000);
 
   beforeEach(async () => {
     t = await TestHome.create({ echo: fixture('fixtureServer.js') }, { syncClients: ['cursor'] });

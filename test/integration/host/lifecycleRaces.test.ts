@@ -2,20 +2,12 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as net from 'node:net';
 import { ControlClient } from '../../../src/client/controlClient';
 import type { HostEvent } from '../../../src/shared/controlTypes';
+import { until } from '../../helpers/until';
 import { CLI, TestHome, alive, fixture, freePort } from '../../helpers/hostHarness';
 
-/** Polls a condition (files, /proc) until it holds; throws naming it after timeoutMs. */
-async function waitUntil(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function parentOf(pid: number): number | undefined {
   try {
@@ -87,7 +79,7 @@ describe('lifecycle races (real host)', function () {
     const events: HostEvent[] = [];
     const sub = new ControlClient((await t.registry())!).events((e) => events.push(e), () => undefined);
     const hostDown = t.cli(['down', '--host']);
-    await waitUntil(() => events.some((e) => e.type === 'host-stopping'), 'the host to start shutting down');
+    await until('the host to start shutting down', () => events.some((e) => e.type === 'host-stopping'));
     sub.dispose();
     // The stopping host no longer accepts connections: the late `up` is refused, or starts a fresh host.
     const up = await t.cli(['up', 'stub']);
@@ -106,11 +98,11 @@ describe('lifecycle races (real host)', function () {
     const up = t.cli(['up']);
     await t.waitForState('mute', 'starting');
     let pid = 0;
-    await waitUntil(async () => {
+    await until('the starting process in state/processes.json', async () => {
       const tracked = await fs.readFile(path.join((t as TestHome).home, 'state', 'processes.json'), 'utf8').catch(() => '{}');
       pid = JSON.parse(tracked).mute?.root ?? 0;
       return pid !== 0;
-    }, 'the starting process in state/processes.json');
+    });
     const down = await t.cli(['down', 'mute']);
     assert.equal(down.code, 0, down.stderr);
     assert.equal((await up).code, 0);
@@ -126,9 +118,9 @@ describe('lifecycle races (real host)', function () {
     const up = await t.cli(['up']);
     assert.equal(up.code, 0, up.stderr);
     // Settled: `serve` gave up (its host lost the claim, or it found the other) or its host is the registered one.
-    await waitUntil(async () => serveExited || parentOf((await t!.registry())?.pid ?? 0) === serve.pid, '`serve` to win or give up');
+    await until('`serve` to win or give up', async () => serveExited || parentOf((await t!.registry())?.pid ?? 0) === serve.pid);
     const hostCount = async (): Promise<number> => (await Promise.all((t as TestHome).processes().map((p) => fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')))).filter((c) => c.includes('host.js')).length;
-    await waitUntil(async () => (await hostCount()) === 1, 'the losing host to exit');
+    await until('the losing host to exit', async () => (await hostCount()) === 1);
     const reg = await t.registry();
     const hosts = t.processes().filter((p) => p === reg?.pid || !(t as TestHome).processes().includes(p));
     const hostCmds = await Promise.all(t.processes().map(async (p) => [p, await fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')] as const));
@@ -151,12 +143,12 @@ describe('lifecycle races (real host)', function () {
     await t.waitForState('tree', 'running');
     const [root, inGroup, escaped] = (await fs.readFile(pidFile, 'utf8')).trim().split('\n').map(Number);
     const recorded = async (): Promise<number[]> => (JSON.parse(await fs.readFile(path.join((t as TestHome).home, 'state', 'processes.json'), 'utf8').catch(() => '{}')).tree?.members ?? []).map((m: { pid: number }) => m.pid);
-    await waitUntil(async () => {
+    await until('the tree sample in state/processes.json', async () => {
       const members = await recorded();
       return [inGroup, escaped].every((p) => members.includes(p));
-    }, 'the tree sample in state/processes.json');
+    });
     process.kill((await t.registry())?.pid as number, 'SIGKILL');
-    await waitUntil(() => !alive(root), 'the server to exit once its stdin closed (its host died)', 5000);
+    await until('the server to exit once its stdin closed (its host died)', () => !alive(root), 5000);
     assert.ok(alive(escaped) && alive(inGroup), 'its grandchildren did not');
     const up = await t.cli(['up']);
     assert.equal(up.code, 0, up.stderr);

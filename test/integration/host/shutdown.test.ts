@@ -6,6 +6,7 @@ import { ROOT, TestHome, alive, fixture } from '../../helpers/hostHarness';
 import { ControlClient } from '../../../src/client/controlClient';
 import type { HostRegistry } from '../../../src/shared/registry';
 import { clientToken, connect } from '../../helpers/mcpClients';
+import { until } from '../../helpers/until';
 
 const HOST = path.join(ROOT, 'dist', 'host.js');
 
@@ -93,11 +94,8 @@ describe('host shutdown (real host)', function () {
     assert.equal((await t.cli(['up'])).code, 0, 'a new host starts (no "shutting down")');
     const { client, transport } = await connect(t, 'echo');
     const sessions = path.join(t.home, 'state', 'sessions.json');
-    const deadline = Date.now() + 10_000;
-    while (!(await fs.readFile(sessions, 'utf8').catch(() => '')).includes((transport as { sessionId?: string }).sessionId as string)) {
-      if (Date.now() > deadline) throw new Error('state/sessions.json never got the new session');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const id = (transport as { sessionId?: string }).sessionId as string;
+    await until('state/sessions.json to get the new session', async () => (await fs.readFile(sessions, 'utf8').catch(() => '')).includes(id), 10_000);
     await client.close();
   });
 });

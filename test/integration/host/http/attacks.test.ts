@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TestHome, fixture } from '../../../helpers/hostHarness';
 import { clientToken } from '../../../helpers/mcpClients';
+import { until } from '../../../helpers/until';
 import { INIT, mcpPost, raw } from './rawHttp';
 
 function nested(depth: number): unknown {
@@ -21,16 +21,6 @@ function nestedText(depth: number): string {
 const list = (id: number): unknown => ({ jsonrpc: '2.0', id, method: 'tools/list' });
 
 /** Polls a file until the predicate holds (sessions.json is written by the host in its own time). */
-async function fileUntil(file: string, pred: (text: string) => boolean, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let text = '';
-  while (Date.now() < deadline) {
-    text = await fs.readFile(file, 'utf8').catch(() => '');
-    if (pred(text)) return text;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${file}; it holds: ${text.slice(0, 300)}`);
-}
 
 async function health(t: TestHome): Promise<number> {
   return (await raw(t, 'GET', '/health', {})).status;
@@ -97,7 +87,7 @@ describe('attacks on the HTTP front (real host, raw HTTP)', function () {
     assert.equal(long.session, undefined);
     const good = await mcpPost(t, '/mcp/echo', INIT);
     assert.equal(good.status, 200);
-    await fileUntil(path.join(t.home, 'state', 'sessions.json'), (text) => text.includes(String(good.session)), 10_000);
+    await until('the good session in state/sessions.json', async () => (await fs.readFile(path.join(t.home, 'state', 'sessions.json'), 'utf8').catch(() => '')).includes(String(good.session)), 10_000);
     const down = await t.cli(['down', '--host'], 30_000);
     assert.equal(down.code, 0, down.stderr);
     assert.equal((await t.cli(['up'])).code, 0);

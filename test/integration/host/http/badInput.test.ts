@@ -102,7 +102,7 @@ function cases(token: string, session: string, rand: () => number): Case[] {
   return out;
 }
 
-describe('bad input on the HTTP front: a clear 4xx each time, no crash, no hang, nothing left in flight (real host)', function () {
+describe('bad input on the HTTP front: an answer below 500 each time (a 4xx for what is wrong), no crash, no hang, nothing left in flight (real host)', function () {
   let t: TestHome;
   before(async () => {
     t = await TestHome.started({ echo: fixture('protocolServer.js') });

@@ -137,6 +137,31 @@ describe('${secret:NAME} (real host, real servers)', function () {
     }
   });
 
+  it('keeps redacting a value after it was changed or deleted: what the process started with it prints while it stops shows none of it (regression)', async () => {
+    t = await TestHome.create({ tell: fixture('tellOnStopServer.js', { env: { API_KEY: '${secret:API_KEY}' } }) });
+    await t.cli(['up']);
+    await t.waitForState('tell', 'needs-secret');
+    const c = await control(t);
+    const followed: string[] = [];
+    const follower = c.followLogs('tell', 0, (l) => followed.push(l.text), () => undefined);
+    const told = (): string[] => followed.filter((l) => l.startsWith('stopping; my key was'));
+    try {
+      await c.setSecrets({ set: { API_KEY: FIRST } });
+      await t.waitForState('tell', 'running');
+      await c.setSecrets({ set: { API_KEY: SECOND } });
+      await t.waitFor(() => told().length === 1, 15_000, 'the process with the first value told it while stopping');
+      await t.waitForState('tell', 'running');
+      await c.setSecrets({ delete: ['API_KEY'] });
+      await t.waitFor(() => told().length === 2, 15_000, 'the process with the second value told it while stopping');
+      await t.waitForState('tell', 'needs-secret');
+      assert.deepEqual(told(), ['stopping; my key was [redacted]', 'stopping; my key was [redacted]']);
+      const shown = `${await everythingShown(t, ['tell'])}\n${followed.join('\n')}`;
+      for (const value of [FIRST, SECOND]) assert.ok(!shown.includes(value), `${value} showed after it was replaced`);
+    } finally {
+      follower.dispose();
+    }
+  });
+
   it('answers bad POST /api/secrets bodies with one line that names no value, and changes nothing', async () => {
     t = await TestHome.create({ sec: withSecret() });
     await t.cli(['up']);

@@ -1,5 +1,6 @@
 import { systemClock, type Clock, type ClockTimer } from '../../shared/clock';
 import type { LogLine } from '../../shared/controlTypes';
+import { escapeControlChars } from './controlChars';
 import { NO_REDACTION, type TextRedactor } from './redactor';
 import type { RotatingFile } from './rotatingFile';
 
@@ -20,7 +21,8 @@ export interface ServerLogOptions {
 /**
  * One server's output log: splits stream chunks into lines, keeps the last lines in memory, appends them to a
  * rotating file, and tells followers. A flooding server is rate-limited so it cannot starve the host. Every line
- * is redacted before it goes anywhere, then is cut; no cut ever splits a known secret value.
+ * is redacted before it goes anywhere, then has its control characters escaped (one entry is one line of the file,
+ * whatever text a server or a client put into it), then is cut; no cut ever splits a known secret value.
  */
 export class ServerLog {
   private readonly ring: LogLine[] = [];
@@ -78,13 +80,13 @@ export class ServerLog {
   }
 
   /**
-   * Redacted, then cut at maxChars. Only the part that can show is redacted (a 30 MB line costs no 30 MB
+   * Redacted, escaped, then cut at maxChars. Only the part that can show is redacted (a 30 MB line costs no 30 MB
    * scan): it ends at a cut that splits no secret, with enough text after it to tell.
    */
   private clean(text: string, maxChars: number): string {
     const window = text.slice(0, maxChars + Math.max(0, this.redactor.longestMatchChars() - 1));
     const shown = window.length < text.length ? window.slice(0, this.redactor.safeCut(window, maxChars)) : text;
-    const clean = this.redactor.redact(shown);
+    const clean = escapeControlChars(this.redactor.redact(shown));
     return clean.length > maxChars || shown.length < text.length ? `${clean.slice(0, maxChars)}…` : clean;
   }
 

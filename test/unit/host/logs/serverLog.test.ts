@@ -247,6 +247,22 @@ describe('ServerLog', () => {
     assert.deepEqual(redacted.tail().map((l) => l.text), [`${'x'.repeat(1990)}…`, `${'x'.repeat(1980)}[redacted]${'y'.repeat(4)}…`, 'short']);
   });
 
+  it('writes control characters as escapes, so that no text can forge a line (regression: a client forged a [host] line)', () => {
+    const forged = '2026-01-01T00:00:00.000Z [host] server stopped';
+    const followed: string[] = [];
+    log.follow((l) => followed.push(l.text));
+    log.line('host', `tools/call\n${forged} was not sent: too large`);
+    log.append('stderr', `err one\nerr\u001b[31m two\rthree\u2028four\r\n`);
+    log.line('stdout', `a\u0000b\u007fc\td`);
+    const expected = [`tools/call\\n${forged} was not sent: too large`, 'err one', 'err\\u001b[31m two\\rthree\\u2028four', 'a\\u0000b\\u007fc\td'];
+    assert.deepEqual(texts(log.tail()), expected);
+    assert.deepEqual(followed, expected);
+    const written = fs.readFileSync(file, 'utf8').split('\n').slice(0, -1);
+    assert.equal(written.length, 4, written.join('\n'));
+    assert.ok(written.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z \[(host|stderr|stdout)\] /.test(l)));
+    assert.ok(!written.some((l) => l.startsWith(forged)));
+  });
+
   it('shows no part of any secret, whatever the chunks, cuts and flushes (seeded fuzz)', function () {
     this.timeout(60_000);
     const rnd = prng(0x5eed);

@@ -285,6 +285,8 @@ export class ServerSet {
       limits: () => supervisor.def,
       onSpawn: (pid) => this.options.tracker.add(ownTreeKey(def.name, pid), pid),
       onSpawnUndone: (pid) => this.options.tracker.remove(ownTreeKey(def.name, pid), pid),
+      // Its failure goes to the session's client, with no server state (which redacts) in between.
+      redact: (text) => this.options.redactor.redact(text),
       // The session has its answer (sign-in needed); its connection is of no more use.
       onNeedsAuth: () => {
         if (opened) this.retireOwnBackend(def.name, opened);

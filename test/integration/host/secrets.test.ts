@@ -7,6 +7,7 @@ import type { HostEvent } from '../../../src/shared/controlTypes';
 import { SharedMcpError } from '../../../src/shared/errors';
 import { TestHome, fixture, freePort } from '../../helpers/hostHarness';
 import { connect, textOf } from '../../helpers/mcpClients';
+import { INIT, mcpPost } from './http/rawHttp';
 
 /** Distinctive values: none of them may show anywhere but in the server's own environment. */
 const FIRST = 'sk-first-7f3a9c2e1b04d5';
@@ -160,6 +161,16 @@ describe('${secret:NAME} (real host, real servers)', function () {
     } finally {
       follower.dispose();
     }
+  });
+
+  it("redacts a per-session server's failed start in the error its client gets (regression: no server state redacts it on that path)", async () => {
+    t = await TestHome.create({ own: fixture('refuseInitServer.js', { sharing: 'per-session', env: { API_KEY: '${secret:API_KEY}' } }) });
+    await t.cli(['up']);
+    await (await control(t)).setSecrets({ set: { API_KEY: FIRST } });
+    const answer = await mcpPost(t, '/mcp/own', INIT);
+    assert.ok(!answer.body.includes(FIRST), answer.body);
+    assert.match(answer.body, /the key \[redacted\] was refused/);
+    assert.ok(!(await everythingShown(t, ['own'])).includes(FIRST));
   });
 
   it('answers bad POST /api/secrets bodies with one line that names no value, and changes nothing', async () => {

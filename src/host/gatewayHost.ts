@@ -132,7 +132,7 @@ export class GatewayHost {
       maxMessageBytes: () => this.maxMessageBytes(),
       endpoint: (name) => this.endpointUrl(name),
       onDidRemoveServer: (name) => this.mcp.forgetServer(name),
-      redact: (text) => redactor.redact(text),
+      redactor,
       hostLog: log,
     });
   }

@@ -51,7 +51,10 @@ export class SecretStore {
     return [...this.secretValues.keys()].sort();
   }
 
-  /** Every value held, for the redactor (values never leave the host otherwise, except into servers). */
+  /**
+   * Every value held, for the redactor (values never leave the host otherwise, except into servers). A value this
+   * store forgets (changed, deleted) is still redacted: the redactor keeps every value it was given for the host's life.
+   */
   values(): IterableIterator<string> {
     return this.secretValues.values();
   }

@@ -8,6 +8,7 @@ import { serverLogPath, type HomePaths } from '../shared/homePaths';
 import type { Backend } from './backends/backend';
 import { LATEST_PROTOCOL_VERSION, type InitializeParams } from './backends/jsonRpc';
 import { openBackend } from './backends/openBackend';
+import type { TextRedactor } from './logs/redactor';
 import { LOG_KEEP_FILES, LOG_MAX_BYTES, RotatingFile } from './logs/rotatingFile';
 import type { McpEndpoint } from './mux/mcpEndpoint';
 import { Multiplexer } from './mux/multiplexer';
@@ -42,8 +43,8 @@ export interface ServerSetOptions {
   endpoint(name: string): string;
   /** A server left the config: its sessions are gone for good. */
   onDidRemoveServer(name: string): void;
-  /** Known secret values out of every server log line, lastError and state reason. */
-  redact(text: string): string;
+  /** Known secret values out of every server log line, lastError, state reason and error a client gets. */
+  redactor: TextRedactor;
   /** The host's log, for what goes wrong around the servers (a log file that cannot be written). */
   hostLog: { warn(msg: string): void };
 }
@@ -224,7 +225,7 @@ export class ServerSet {
     const file = new RotatingFile(serverLogPath(this.options.paths, def.name), LOG_MAX_BYTES, LOG_KEEP_FILES, (path, err) =>
       this.options.hostLog.warn(`cannot write ${path}: ${err.message}; ${def.name}'s log lines are kept in memory only until it can be written again`),
     );
-    const log = new ServerLog(file, { redact: this.options.redact });
+    const log = new ServerLog(file, { redactor: this.options.redactor });
     const supervisor: ServerSupervisor = new ServerSupervisor(def, {
       log,
       tracker: this.options.tracker,
@@ -232,7 +233,7 @@ export class ServerSet {
       secrets: this.options.secrets,
       stopGraceMs: this.options.stopGraceMs,
       maxMessageBytes: this.options.maxMessageBytes,
-      redact: this.options.redact,
+      redact: (text) => this.options.redactor.redact(text),
       initParams: (): InitializeParams => hostInitParams(supervisor.def),
     });
     const muxOptions = {
@@ -284,6 +285,8 @@ export class ServerSet {
       limits: () => supervisor.def,
       onSpawn: (pid) => this.options.tracker.add(ownTreeKey(def.name, pid), pid),
       onSpawnUndone: (pid) => this.options.tracker.remove(ownTreeKey(def.name, pid), pid),
+      // Its failure goes to the session's client, with no server state (which redacts) in between.
+      redact: (text) => this.options.redactor.redact(text),
       // The session has its answer (sign-in needed); its connection is of no more use.
       onNeedsAuth: () => {
         if (opened) this.retireOwnBackend(def.name, opened);

@@ -17,8 +17,8 @@ export interface SeenRequest {
  * A real remote MCP server (the SDK's Server over StreamableHTTPServerTransport, stateful) that checks a bearer
  * token on every request, as a protected resource does: a wrong token gets 401; `deny` makes every request fail
  * with the given status and WWW-Authenticate header (a token that expired mid-session); the `admin` tool needs a
- * scope the token lacks (403 insufficient_scope). `raw` answers a tools/call by name with hand-written JSON text.
- * Tools: echo, admin, and the names in `raw`.
+ * scope the token lacks (403 insufficient_scope). `raw` answers a tools/call by name with hand-written JSON text,
+ * `failWith` with an HTTP failure. Tools: echo, admin, and the names in `raw`.
  */
 export class ProtectedRemote {
   readonly seen: SeenRequest[] = [];
@@ -28,6 +28,8 @@ export class ProtectedRemote {
   readonly adminChallenge = 'Bearer error="insufficient_scope", scope="admin:write read", error_description="the admin tool needs admin:write"';
   /** tools/call name → the JSON text of the answer (given the request id's JSON). */
   readonly raw = new Map<string, (id: string) => string>();
+  /** tools/call name → an HTTP failure to answer it with, given the request's Authorization header (a proxy that echoes it). */
+  readonly failWith = new Map<string, (authorization: string | undefined) => { status: number; body: string }>();
   initializeCount = 0;
   private readonly transports = new Map<string, StreamableHTTPServerTransport>();
 
@@ -70,6 +72,11 @@ export class ProtectedRemote {
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !this.tokens.has(token)) return void res.writeHead(401, { 'www-authenticate': 'Bearer realm="test", error="invalid_token"' }).end();
     if (rpc?.method === 'tools/call' && rpc.params?.name === 'admin') return void res.writeHead(403, { 'www-authenticate': this.adminChallenge }).end();
+    const fail = rpc?.method === 'tools/call' ? this.failWith.get(rpc.params?.name ?? '') : undefined;
+    if (fail) {
+      const { status, body } = fail(req.headers.authorization);
+      return void res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+    }
     const raw = rpc?.method === 'tools/call' ? this.raw.get(rpc.params?.name ?? '') : undefined;
     if (raw) return void res.writeHead(200, { 'content-type': 'application/json' }).end(raw(JSON.stringify(rpc?.id)));
     let transport = session ? this.transports.get(session) : undefined;

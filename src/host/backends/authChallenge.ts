@@ -17,14 +17,17 @@ export function isAuthStatus(status: number): status is 401 | 403 {
   return status === 401 || status === 403;
 }
 
-/** Reads a 401 or 403 response's challenge (never its body: it may echo the credentials). */
-export function challengeOf(response: Response): AuthChallenge {
+/**
+ * Reads a 401 or 403 response's challenge (never its body: it may echo the credentials). Its words are the server's
+ * and go into callers' errors and the server's state, so they are redacted too (a header may echo them as well).
+ */
+export function challengeOf(response: Response, redact: (text: string) => string = (text) => text): AuthChallenge {
   const params = extractWWWAuthenticateParams(response);
   return {
     status: response.status as 401 | 403,
-    ...(params.error ? { error: params.error } : {}),
-    ...(params.scope ? { scope: params.scope } : {}),
-    ...(params.resourceMetadataUrl ? { resourceMetadata: params.resourceMetadataUrl.href } : {}),
+    ...(params.error ? { error: redact(params.error) } : {}),
+    ...(params.scope ? { scope: redact(params.scope) } : {}),
+    ...(params.resourceMetadataUrl ? { resourceMetadata: redact(params.resourceMetadataUrl.href) } : {}),
   };
 }
 

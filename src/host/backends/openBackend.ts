@@ -1,5 +1,6 @@
 import { SharedMcpError } from '../../shared/errors';
 import type { ServerDefinition } from '../../shared/config/configTypes';
+import { redactError } from '../logs/redactError';
 import type { ServerLog } from '../logs/serverLog';
 import { interpolateEnv, type SecretLookup } from '../supervisor/serverEnv';
 import type { Backend } from './backend';
@@ -30,17 +31,23 @@ export interface OpenBackendOptions {
   limits(): SendLimits;
   /** A remote refused its credentials after initialize (its callers have been answered). */
   onNeedsAuth(reason: string): void;
+  /**
+   * Known secret values out of text from the server or the SDK that reaches a caller: an open's error (a per-session
+   * client gets it without a server state in between) and a remote's error answers.
+   */
+  redact?: (text: string) => string;
 }
 
 /**
  * Starts a stdio server or connects to a remote one, and completes MCP initialize; never leaves a process behind on
- * failure. A server that speaks only a newer protocol era rejects with PROTOCOL_ERA_UNSUPPORTED.
+ * failure. A server that speaks only a newer protocol era rejects with PROTOCOL_ERA_UNSUPPORTED. Errors are redacted.
  */
 export async function openBackend(def: ServerDefinition, options: OpenBackendOptions): Promise<Backend> {
   try {
     return await (def.transport === 'stdio' ? openStdio(def, options) : openRemote(def, options));
   } catch (err) {
-    throw modernOnlyError(err) ?? err;
+    const failure = modernOnlyError(err) ?? err;
+    throw options.redact ? redactError(failure, options.redact) : failure;
   }
 }
 
@@ -52,7 +59,7 @@ async function openRemote(def: ServerDefinition, options: OpenBackendOptions): P
   await credentials.headers();
   // Loaded on first use: the MCP SDK client costs the host several MB of memory it needs only for remotes.
   const { RemoteBackend } = await import('./remoteBackend');
-  const remote = await RemoteBackend.connect(def, { credentials, init: options.init, timeoutMs: def.startupTimeoutMs, log, signal, limits: options.limits, onNeedsAuth: options.onNeedsAuth });
+  const remote = await RemoteBackend.connect(def, { credentials, init: options.init, timeoutMs: def.startupTimeoutMs, log, signal, limits: options.limits, onNeedsAuth: options.onNeedsAuth, redact: options.redact });
   if (signal.aborted) {
     await remote.close();
     throw aborted();

@@ -13,6 +13,7 @@ import type { CredentialSource } from './credentialSource';
 import { isTooDeep, tooDeepAction } from './inboundMessage';
 import { RPC_INTERNAL_ERROR, errorResponse, type InitializeParams, type InitializeResult, type JsonRpcId, type JsonRpcMessage, type ServerInfo } from './jsonRpc';
 import { assertRoom, encodeForServer, type SendLimits } from './outboundMessage';
+import { postFailure } from './postFailure';
 import { modernOnlyError } from './protocolEra';
 import { RpcChannel } from './rpcChannel';
 
@@ -29,6 +30,8 @@ export interface RemoteOptions {
   limits(): SendLimits;
   /** After initialize, the server refused the credentials (401/403); what was in flight has been answered. */
   onNeedsAuth(reason: string): void;
+  /** Known secret values out of what the server said that reaches a caller (an error body may echo the credentials). */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -143,11 +146,10 @@ export class RemoteBackend implements Backend {
     } catch (err) {
       // Answered already when the credentials were refused.
       if (this.refused || this.closed) return;
-      this.options.log.line('host', `sending to the server failed: ${(err as Error).message}`);
+      const failure = postFailure(err, httpStatus(err), this.options.redact ?? ((text) => text));
+      this.options.log.line('host', `sending to the server failed: ${failure}`);
       // A request that never left must not wait for ever: answer it for the server.
-      if (isRequest && this.pending.delete(msg.id as JsonRpcId)) {
-        this.receiveSafely(errorResponse(msg.id as JsonRpcId, RPC_INTERNAL_ERROR, `the remote server could not be reached: ${describe(this.name, err, '').message}`));
-      }
+      if (isRequest && this.pending.delete(msg.id as JsonRpcId)) this.receiveSafely(errorResponse(msg.id as JsonRpcId, RPC_INTERNAL_ERROR, failure));
     } finally {
       this.sendingBytes -= bytes;
     }
@@ -172,7 +174,7 @@ export class RemoteBackend implements Backend {
     const headers = new Headers(init?.headers);
     for (const [key, value] of Object.entries(await this.options.credentials.headers())) headers.set(key, value);
     const response = await fetch(url, { ...init, headers });
-    if (isAuthStatus(response.status)) this.onRefused(challengeOf(response));
+    if (isAuthStatus(response.status)) this.onRefused(challengeOf(response, this.options.redact));
     return response;
   };
 

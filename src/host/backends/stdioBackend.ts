@@ -16,6 +16,8 @@ import { RpcChannel } from './rpcChannel';
 
 /** After exit, how long to wait for the last output: a grandchild may hold the pipes open much longer. */
 export const EXIT_DRAIN_MS = 250;
+/** A stdout line that is no JSON-RPC (a server's stray print) is logged up to this long. */
+export const STDOUT_NOISE_MAX_CHARS = 2000;
 
 export interface ExitInfo {
   code: number | null;
@@ -197,7 +199,8 @@ export class StdioBackend implements Backend {
   private receive(line: Buffer): void {
     const parsed = parseServerLine(line);
     if (parsed.kind === 'noise') {
-      this.log.line('stdout', line.subarray(0, 8000).toString('utf8').slice(0, 2000));
+      // Cut by the log, after it redacted: a secret at the cut must not be left half visible.
+      this.log.line('stdout', line.toString('utf8'), STDOUT_NOISE_MAX_CHARS);
       return;
     }
     if (parsed.kind === 'too-deep') {

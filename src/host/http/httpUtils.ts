@@ -33,14 +33,28 @@ export function checkLocalRequest(req: IncomingMessage, port: number): void {
   }
 }
 
+/**
+ * A client that went away while its body was still coming (a closed connection, a cancelled upload): the client's
+ * doing, answered as such (nobody is there to read it) and never logged as a host failure.
+ */
+export function clientClosedRequest(): SharedMcpError {
+  return new SharedMcpError('BAD_REQUEST', 'the client closed the request before its body was read');
+}
+
 /** A control API body: at most maxBytes, JSON no deeper than MAX_JSON_DEPTH; undefined when empty. */
 export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new SharedMcpError('PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
+  if (req.destroyed && !req.readableEnded) throw clientClosedRequest();
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) throw new SharedMcpError('PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    // The stream fails only when the connection does ('aborted', ECONNRESET, a premature close).
+    throw err instanceof SharedMcpError ? err : clientClosedRequest();
   }
   if (size === 0) return undefined;
   try {

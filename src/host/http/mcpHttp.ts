@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import { parseBoundedJson } from '../../shared/jsonDepth';
 import { isJsonRpcMessage, type JsonRpcMessage } from '../backends/jsonRpc';
-import { SSE_HEARTBEAT_MS, startSseResponse } from './httpUtils';
+import { SSE_HEARTBEAT_MS, clientClosedRequest, startSseResponse } from './httpUtils';
 
 /**
  * The most messages one POST may carry. Clients send one at a time (batches left MCP in 2025-06-18); each message of a
@@ -14,6 +14,8 @@ export const MAX_BATCH_MESSAGES = 1000;
 export async function readMessages(req: IncomingMessage, maxBytes: number): Promise<{ messages: JsonRpcMessage[]; batch: boolean }> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes) throw tooLarge(declared, maxBytes);
+  // Gone while the request waited (for the host to be ready): its 'error' and 'close' were before anyone listened.
+  if (req.destroyed && !req.readableEnded) throw clientClosedRequest();
   // Events, not an async iterator: this runs once per MCP call and the iterator costs more than the parse.
   const chunks = await new Promise<Buffer[]>((resolve, reject) => {
     const got: Buffer[] = [];
@@ -27,7 +29,9 @@ export async function readMessages(req: IncomingMessage, maxBytes: number): Prom
       } else got.push(chunk);
     });
     req.once('end', () => resolve(got));
-    req.once('error', reject);
+    // A client that goes away mid-upload is no host failure; and a close without 'end' must not leave this waiting.
+    req.once('error', () => reject(clientClosedRequest()));
+    req.once('close', () => reject(clientClosedRequest()));
   });
   // Bounded depth: a value nested thousands deep would make JSON.stringify throw on its way to the server.
   const parsed = parseBoundedJson(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));

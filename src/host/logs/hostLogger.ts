@@ -1,9 +1,14 @@
 import type { LogLevel } from '../../shared/config/configTypes';
+import { escapeControlChars } from './controlChars';
 import { RotatingFile } from './rotatingFile';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, none: 100 };
 
-/** The host's own log: logs/host.log (rotated), and stderr when the host runs in a terminal. */
+/**
+ * The host's own log: logs/host.log (rotated), and stderr when the host runs in a terminal. Every message is
+ * redacted, then has its control characters escaped: one message is one line, whatever a client or a server put
+ * into it (a clientInfo name, an error's text; a stack trace too, as `\n` escapes).
+ */
 export class HostLogger {
   constructor(
     private readonly file: RotatingFile,
@@ -36,7 +41,7 @@ export class HostLogger {
 
   private log(level: LogLevel, msg: string): void {
     if (RANK[level] < RANK[this.level]) return;
-    const line = `${new Date().toISOString()} ${level.padEnd(5)} ${this.redact(msg)}\n`;
+    const line = `${new Date().toISOString()} ${level.padEnd(5)} ${escapeControlChars(this.redact(msg))}\n`;
     this.file.write(line);
     if (this.echo) process.stderr.write(line);
   }

@@ -1,5 +1,7 @@
 import { systemClock, type Clock, type ClockTimer } from '../../shared/clock';
 import type { LogLine } from '../../shared/controlTypes';
+import { escapeControlChars } from './controlChars';
+import { NO_REDACTION, type TextRedactor } from './redactor';
 import type { RotatingFile } from './rotatingFile';
 
 export const LOG_RING_LINES = 1000;
@@ -13,20 +15,21 @@ type Listener = (line: LogLine) => void;
 export interface ServerLogOptions {
   clock?: Clock;
   /** Applied to every line before it is kept, written or shown (known secret values). */
-  redact?: (text: string) => string;
+  redactor?: TextRedactor;
 }
 
 /**
  * One server's output log: splits stream chunks into lines, keeps the last lines in memory, appends them to a
  * rotating file, and tells followers. A flooding server is rate-limited so it cannot starve the host. Every line
- * is redacted before it goes anywhere.
+ * is redacted before it goes anywhere, then has its control characters escaped (one entry is one line of the file,
+ * whatever text a server or a client put into it), then is cut; no cut ever splits a known secret value.
  */
 export class ServerLog {
   private readonly ring: LogLine[] = [];
   private readonly partial = new Map<LogLine['stream'], string>();
   private readonly listeners = new Set<Listener>();
   private readonly clock: Clock;
-  private readonly redact: (text: string) => string;
+  private readonly redactor: TextRedactor;
   private windowStart = -Infinity;
   private windowLines = 0;
   private dropped = 0;
@@ -37,7 +40,7 @@ export class ServerLog {
     options: ServerLogOptions = {},
   ) {
     this.clock = options.clock ?? systemClock;
-    this.redact = options.redact ?? ((text) => text);
+    this.redactor = options.redactor ?? NO_REDACTION;
   }
 
   /** Feeds a raw chunk of a stream; complete lines are recorded. */
@@ -48,15 +51,20 @@ export class ServerLog {
       this.line(stream, text.slice(0, nl).replace(/\r$/, ''));
       text = text.slice(nl + 1);
     }
-    if (text.length > LOG_MAX_LINE_CHARS) {
-      this.line(stream, text);
-      text = '';
+    // An endless line is written in parts; what may be the start of a secret that the next chunk completes stays.
+    const keep = Math.max(0, this.redactor.longestMatchChars() - 1);
+    if (text.length > LOG_MAX_LINE_CHARS + keep) {
+      const cut = this.redactor.safeCut(text, text.length - keep);
+      if (cut > 0) {
+        this.line(stream, text.slice(0, cut));
+        text = text.slice(cut);
+      }
     }
     this.partial.set(stream, text);
   }
 
-  /** Records one whole line (used for the host's own notes about the server); cut at LOG_MAX_LINE_CHARS. */
-  line(stream: LogLine['stream'], text: string): void {
+  /** Records one whole line (used for the host's own notes about the server); cut at maxChars. */
+  line(stream: LogLine['stream'], text: string, maxChars = LOG_MAX_LINE_CHARS): void {
     const now = this.clock.now();
     if (now - this.windowStart >= RATE_WINDOW_MS) {
       this.noteDropped();
@@ -68,9 +76,18 @@ export class ServerLog {
       if (this.dropped++ === 0) this.dropNote = this.clock.setTimeout(() => this.noteDropped(), this.windowStart + RATE_WINDOW_MS - now).unref();
       return;
     }
-    // Redacted before it is cut, so a secret at the cut is not left half visible.
-    const clean = this.redact(text);
-    this.record({ time: new Date(now).toISOString(), stream, text: clean.length > LOG_MAX_LINE_CHARS ? `${clean.slice(0, LOG_MAX_LINE_CHARS)}…` : clean });
+    this.record({ time: new Date(now).toISOString(), stream, text: this.clean(text, maxChars) });
+  }
+
+  /**
+   * Redacted, escaped, then cut at maxChars. Only the part that can show is redacted (a 30 MB line costs no 30 MB
+   * scan): it ends at a cut that splits no secret, with enough text after it to tell.
+   */
+  private clean(text: string, maxChars: number): string {
+    const window = text.slice(0, maxChars + Math.max(0, this.redactor.longestMatchChars() - 1));
+    const shown = window.length < text.length ? window.slice(0, this.redactor.safeCut(window, maxChars)) : text;
+    const clean = escapeControlChars(this.redactor.redact(shown));
+    return clean.length > maxChars || shown.length < text.length ? `${clean.slice(0, maxChars)}…` : clean;
   }
 
   private noteDropped(): void {

@@ -301,6 +301,7 @@ export class ServerSupervisor {
       onSpawn: (pid) => this.deps.tracker.add(this.name, pid),
       onSpawnUndone: (pid) => this.deps.tracker.remove(this.name, pid),
       onNeedsAuth: (reason) => this.needsAuth(gen, reason),
+      redact: (text) => this.status.clean(text),
     };
   }
 

@@ -7,6 +7,7 @@ import type { HostEvent } from '../../../src/shared/controlTypes';
 import { SharedMcpError } from '../../../src/shared/errors';
 import { TestHome, fixture, freePort } from '../../helpers/hostHarness';
 import { connect, textOf } from '../../helpers/mcpClients';
+import { INIT, mcpPost } from './http/rawHttp';
 
 /** Distinctive values: none of them may show anywhere but in the server's own environment. */
 const FIRST = 'sk-first-7f3a9c2e1b04d5';
@@ -135,6 +136,41 @@ describe('${secret:NAME} (real host, real servers)', function () {
       sub.dispose();
       follower.dispose();
     }
+  });
+
+  it('keeps redacting a value after it was changed or deleted: what the process started with it prints while it stops shows none of it (regression)', async () => {
+    t = await TestHome.create({ tell: fixture('tellOnStopServer.js', { env: { API_KEY: '${secret:API_KEY}' } }) });
+    await t.cli(['up']);
+    await t.waitForState('tell', 'needs-secret');
+    const c = await control(t);
+    const followed: string[] = [];
+    const follower = c.followLogs('tell', 0, (l) => followed.push(l.text), () => undefined);
+    const told = (): string[] => followed.filter((l) => l.startsWith('stopping; my key was'));
+    try {
+      await c.setSecrets({ set: { API_KEY: FIRST } });
+      await t.waitForState('tell', 'running');
+      await c.setSecrets({ set: { API_KEY: SECOND } });
+      await t.waitFor(() => told().length === 1, 15_000, 'the process with the first value told it while stopping');
+      await t.waitForState('tell', 'running');
+      await c.setSecrets({ delete: ['API_KEY'] });
+      await t.waitFor(() => told().length === 2, 15_000, 'the process with the second value told it while stopping');
+      await t.waitForState('tell', 'needs-secret');
+      assert.deepEqual(told(), ['stopping; my key was [redacted]', 'stopping; my key was [redacted]']);
+      const shown = `${await everythingShown(t, ['tell'])}\n${followed.join('\n')}`;
+      for (const value of [FIRST, SECOND]) assert.ok(!shown.includes(value), `${value} showed after it was replaced`);
+    } finally {
+      follower.dispose();
+    }
+  });
+
+  it("redacts a per-session server's failed start in the error its client gets (regression: no server state redacts it on that path)", async () => {
+    t = await TestHome.create({ own: fixture('refuseInitServer.js', { sharing: 'per-session', env: { API_KEY: '${secret:API_KEY}' } }) });
+    await t.cli(['up']);
+    await (await control(t)).setSecrets({ set: { API_KEY: FIRST } });
+    const answer = await mcpPost(t, '/mcp/own', INIT);
+    assert.ok(!answer.body.includes(FIRST), answer.body);
+    assert.match(answer.body, /the key \[redacted\] was refused/);
+    assert.ok(!(await everythingShown(t, ['own'])).includes(FIRST));
   });
 
   it('answers bad POST /api/secrets bodies with one line that names no value, and changes nothing', async () => {

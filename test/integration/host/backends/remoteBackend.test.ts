@@ -4,10 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CredentialSource } from '../../../../src/host/backends/credentialSource';
 import type { JsonRpcMessage } from '../../../../src/host/backends/jsonRpc';
+import { REMOTE_ERROR_TEXT_CHARS } from '../../../../src/host/backends/postFailure';
 import { RemoteBackend } from '../../../../src/host/backends/remoteBackend';
+import { Redactor } from '../../../../src/host/logs/redactor';
 import { RotatingFile } from '../../../../src/host/logs/rotatingFile';
 import { ServerLog } from '../../../../src/host/logs/serverLog';
 import { parseConfig } from '../../../../src/shared/config/loadConfig';
+import { Emitter } from '../../../../src/shared/emitter';
 import { ProtectedRemote } from '../../../helpers/protectedRemote';
 
 const DEEP = 6000;
@@ -21,11 +24,15 @@ describe('RemoteBackend (a real protected Streamable HTTP server)', function () 
   let backend: RemoteBackend | undefined;
   let token: string;
   let refusals: string[];
+  let redactor: Redactor;
   const credentials: CredentialSource = { headers: () => Promise.resolve({ Authorization: `Bearer ${token}` }), hint: 'set a new token, then try again' };
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shared-mcp-remote-'));
-    log = new ServerLog(new RotatingFile(path.join(dir, 'server.log')));
+    // The tokens are the host's secrets: known to the redactor, as in the host.
+    redactor = new Redactor();
+    redactor.addSource({ values: () => ['first-token-1a2b3c4d', 'second-token-5e6f7a8b'], onDidChange: new Emitter<void>().event });
+    log = new ServerLog(new RotatingFile(path.join(dir, 'server.log')), { redactor });
     remote = await ProtectedRemote.start(['first-token-1a2b3c4d', 'second-token-5e6f7a8b']);
     token = 'first-token-1a2b3c4d';
     refusals = [];
@@ -48,6 +55,7 @@ describe('RemoteBackend (a real protected Streamable HTTP server)', function () 
       signal: new AbortController().signal,
       limits: () => def,
       onNeedsAuth: (reason) => refusals.push(reason),
+      redact: (text) => redactor.redact(text),
     });
     return backend;
   }
@@ -113,5 +121,31 @@ describe('RemoteBackend (a real protected Streamable HTTP server)', function () 
     assert.match(answer.error?.message ?? '', /nested deeper than 512 levels/);
     assert.equal((await call(b, answers, 22, 'echo')).error, undefined, 'the connection is unharmed');
     assert.ok(log.tail().some((l) => /dropped the server's answer to request 21/.test(l.text)));
+  });
+
+  it('tells the caller what the remote answered a failed POST with, redacted, on one line, cut (regression: the Authorization header reached the client)', async () => {
+    remote.failWith.set('reflect', (authorization) => ({ status: 400, body: `invalid request for ${authorization}\n<html>${'x'.repeat(2000)}</html>` }));
+    const b = await connect();
+    const answers = attach(b);
+    const answer = await call(b, answers, 31, 'reflect');
+    const message = answer.error?.message ?? '';
+    assert.ok(!JSON.stringify(answer).includes(token), message.slice(0, 200));
+    assert.match(message, /^the remote answered HTTP 400: invalid request for Bearer \[redacted\]\\n<html>x+…$/);
+    assert.equal(message.length, 'the remote answered HTTP 400: '.length + REMOTE_ERROR_TEXT_CHARS + 1);
+    assert.ok(log.tail().some((l) => l.text.startsWith('sending to the server failed: the remote answered HTTP 400: invalid request for Bearer [redacted]')));
+    assert.ok(!log.tail().some((l) => l.text.includes(token)));
+    assert.equal((await call(b, answers, 32, 'echo')).error, undefined, 'the connection is unharmed');
+  });
+
+  it("redacts the remote's WWW-Authenticate words in the caller's error, its data and the refusal (a header may echo the credentials)", async () => {
+    const b = await connect();
+    const answers = attach(b);
+    remote.deny = { status: 403, challenge: `Bearer error="insufficient_scope ${token}", scope="read ${token}", resource_metadata="http://127.0.0.1/${token}"` };
+    const answer = await call(b, answers, 41, 'echo');
+    assert.equal((answer.error?.data as { code?: string }).code, 'NEEDS_AUTH');
+    assert.match(answer.error?.message ?? '', /needs scope|asks for more scope: "read \[redacted\]"/);
+    assert.ok(!JSON.stringify(answer).includes(token), JSON.stringify(answer));
+    assert.equal(refusals.length, 1);
+    assert.ok(!refusals[0].includes(token), refusals[0]);
   });
 });

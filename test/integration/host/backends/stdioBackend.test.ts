@@ -4,9 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { StdioBackend } from '../../../../src/host/backends/stdioBackend';
 import type { JsonRpcMessage } from '../../../../src/host/backends/jsonRpc';
+import { Redactor } from '../../../../src/host/logs/redactor';
 import { RotatingFile } from '../../../../src/host/logs/rotatingFile';
 import { ServerLog } from '../../../../src/host/logs/serverLog';
 import { parseConfig } from '../../../../src/shared/config/loadConfig';
+import type { LogLine } from '../../../../src/shared/controlTypes';
+import { Emitter } from '../../../../src/shared/emitter';
 
 const FIXTURES = path.resolve(__dirname, '../../../../../test/fixtures');
 const FIXTURE = path.join(FIXTURES, 'fixtureServer.js');
@@ -164,6 +167,24 @@ describe('StdioBackend (a real fixture server process)', function () {
     b.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
     await answered;
     assert.equal(b.pid > 0 && process.kill(b.pid, 0), true, 'the server runs on');
+  });
+
+  it('redacts a stray stdout line before cutting it: a key at the cut shows no part (regression: its first 10 characters showed)', async () => {
+    const KEY = 'sk-noisy-7d1e9a3c5b2f';
+    const redactor = new Redactor();
+    redactor.addSource({ values: () => [KEY], onDidChange: new Emitter<void>().event });
+    const redacted = new ServerLog(new RotatingFile(path.join(dir, 'noisy.log')), { redactor });
+    const noise = new Promise<LogLine>((resolve) => redacted.follow((l) => l.stream === 'stdout' && resolve(l)));
+    const def = parseConfig(JSON.stringify({ mcpServers: { noisy: { command: process.execPath, args: [path.join(FIXTURES, 'noisyStdoutServer.js')] } } }), path.join(dir, 'config.jsonc')).servers[0];
+    backend = await StdioBackend.spawn(def, { ...process.env, API_KEY: KEY }, redacted, 32 * 1024 * 1024);
+    await backend.initialize({ protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'test', version: '1' } }, 10_000);
+    const line = await noise;
+    await backend.close(1000);
+    backend = undefined;
+    redacted.close();
+    const shown = `${line.text}\n${fs.readFileSync(path.join(dir, 'noisy.log'), 'utf8')}`;
+    assert.ok(!shown.includes(KEY.slice(0, 4)), `part of the key shows: …${line.text.slice(-30)}`);
+    assert.equal(line.text, `${'x'.repeat(1990)}[redacted]…`);
   });
 });
 

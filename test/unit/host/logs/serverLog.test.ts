@@ -3,9 +3,32 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LOG_MAX_LINES_PER_SECOND, LOG_MAX_LINE_CHARS, LOG_RING_LINES, ServerLog } from '../../../../src/host/logs/serverLog';
+import { Redactor } from '../../../../src/host/logs/redactor';
 import { RotatingFile } from '../../../../src/host/logs/rotatingFile';
 import type { LogLine } from '../../../../src/shared/controlTypes';
+import { Emitter } from '../../../../src/shared/emitter';
 import { FakeClock } from '../../../helpers/fakeClock';
+
+/** A real Redactor with these values. */
+function redactorOf(values: string[]): Redactor {
+  const r = new Redactor();
+  r.addSource({ values: () => values, onDidChange: new Emitter<void>().event });
+  return r;
+}
+
+/** A small seeded PRNG (mulberry32): the same cases on every run. */
+function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+const RATE_WINDOW = 1000;
 
 describe('ServerLog', () => {
   let dir: string;
@@ -189,7 +212,7 @@ describe('ServerLog', () => {
 
   it('redacts every line before it is kept, written or shown, and before it is cut', () => {
     const secret = 'sk-live-0123456789abcdef';
-    const redacted = new ServerLog(new RotatingFile(path.join(dir, 'redacted.log')), { clock, redact: (t) => t.replaceAll(secret, '[redacted]') });
+    const redacted = new ServerLog(new RotatingFile(path.join(dir, 'redacted.log')), { clock, redactor: redactorOf([secret]) });
     const followed: string[] = [];
     redacted.follow((l) => followed.push(l.text));
     redacted.append('stderr', `key=${secret.slice(0, 5)}`);
@@ -200,5 +223,88 @@ describe('ServerLog', () => {
     assert.ok(!stored.includes(secret.slice(0, 12)), stored.slice(0, 200));
     assert.equal(redacted.tail()[0].text, 'key=[redacted] ok', 'a secret split across chunks is redacted whole');
     assert.equal(redacted.tail()[1].text, `${'z'.repeat(LOG_MAX_LINE_CHARS - 4)}[red…`);
+  });
+
+  it('never splits a secret where an endless line is written in parts (regression: both halves showed)', () => {
+    const secret = 'SKQZWMPRTVXYBNHJ';
+    const redacted = new ServerLog(new RotatingFile(path.join(dir, 'endless.log')), { clock, redactor: redactorOf([secret]) });
+    // Over the line cap by more than the longest secret: the part so far is written, the secret's start is kept.
+    redacted.append('stderr', `${'x'.repeat(LOG_MAX_LINE_CHARS + 10)}${secret.slice(0, 10)}`);
+    redacted.append('stderr', `${secret.slice(10)} tail\n`);
+    redacted.close();
+    const shown = [...redacted.tail().map((l) => l.text), fs.readFileSync(path.join(dir, 'endless.log'), 'utf8')].join('\n');
+    assert.doesNotMatch(shown, /[A-Z]{2,}/, 'no part of the secret shows (a timestamp has single capitals)');
+    assert.deepEqual(redacted.tail().map((l) => l.text), [`${'x'.repeat(LOG_MAX_LINE_CHARS)}…`, 'xxxxx[redacted] tail']);
+  });
+
+  it('cuts a line at maxChars after redacting it, never through a secret, without scanning all of a huge line', () => {
+    const secret = 'SKQZWMPRTVXYBNHJ';
+    const redacted = new ServerLog(new RotatingFile(path.join(dir, 'cut.log')), { clock, redactor: redactorOf([secret]) });
+    redacted.line('stdout', `${'x'.repeat(1990)}${secret}${'y'.repeat(30 * 1024 * 1024)}`, 2000);
+    redacted.line('stdout', `${'x'.repeat(1980)}${secret}${'y'.repeat(100)}`, 2000);
+    redacted.line('stdout', 'short', 2000);
+    redacted.close();
+    assert.deepEqual(redacted.tail().map((l) => l.text), [`${'x'.repeat(1990)}…`, `${'x'.repeat(1980)}[redacted]${'y'.repeat(4)}…`, 'short']);
+  });
+
+  it('writes control characters as escapes, so that no text can forge a line (regression: a client forged a [host] line)', () => {
+    const forged = '2026-01-01T00:00:00.000Z [host] server stopped';
+    const followed: string[] = [];
+    log.follow((l) => followed.push(l.text));
+    log.line('host', `tools/call\n${forged} was not sent: too large`);
+    log.append('stderr', `err one\nerr\u001b[31m two\rthree\u2028four\r\n`);
+    log.line('stdout', `a\u0000b\u007fc\td`);
+    const expected = [`tools/call\\n${forged} was not sent: too large`, 'err one', 'err\\u001b[31m two\\rthree\\u2028four', 'a\\u0000b\\u007fc\td'];
+    assert.deepEqual(texts(log.tail()), expected);
+    assert.deepEqual(followed, expected);
+    const written = fs.readFileSync(file, 'utf8').split('\n').slice(0, -1);
+    assert.equal(written.length, 4, written.join('\n'));
+    assert.ok(written.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z \[(host|stderr|stdout)\] /.test(l)));
+    assert.ok(!written.some((l) => l.startsWith(forged)));
+  });
+
+  it('shows no part of any secret, whatever the chunks, cuts and flushes (seeded fuzz)', function () {
+    this.timeout(60_000);
+    const rnd = prng(0x5eed);
+    const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    const word = (n: number): string => Array.from({ length: n }, () => letters[rnd(26)]).join('');
+    const text = Array.from({ length: LOG_MAX_LINE_CHARS * 4 }, () => 'abc xyz.-'[rnd(9)]).join('');
+    const filler = (n: number): string => {
+      const from = rnd(text.length - n);
+      return text.slice(from, from + n);
+    };
+    let lines = 0;
+    for (let c = 0; c < 1000; c++) {
+      const base = word(8 + rnd(30));
+      const secrets = [base, `${base}-${word(4 + rnd(60))}`, word(8 + rnd(200))];
+      const r = redactorOf(secrets);
+      const shown: string[] = [];
+      const fuzzLog = new ServerLog(new RotatingFile(path.join(dir, 'fuzz.log')), { clock, redactor: r });
+      fuzzLog.follow((l) => shown.push(l.text));
+      const piece = (): string => (rnd(2) === 0 ? secrets[rnd(3)] : filler(rnd(4) === 0 ? rnd(LOG_MAX_LINE_CHARS * 2) : rnd(300)));
+      let stream = '';
+      for (let p = 0; p < 40; p++) stream += rnd(8) === 0 ? '\n' : piece();
+      stream += '\n';
+      const output = rnd(2) === 0 ? 'stdout' : 'stderr';
+      for (let at = 0; at < stream.length; ) {
+        const size = 1 + rnd(rnd(2) === 0 ? 64 : 40_000);
+        fuzzLog.append(output, stream.slice(at, at + size));
+        at += size;
+      }
+      for (let k = 0; k < 10; k++) {
+        let line = '';
+        for (let p = rnd(6); p >= 0; p--) line += piece();
+        fuzzLog.line('host', line, 1 + rnd(3000));
+      }
+      clock.advance(RATE_WINDOW);
+      fuzzLog.close();
+      for (const text of shown) {
+        assert.doesNotMatch(text, /[A-Z]/, `case ${c}: part of a secret shows: ${text.slice(Math.max(0, text.search(/[A-Z]/) - 20), text.search(/[A-Z]/) + 20)}`);
+        assert.ok(text.length <= LOG_MAX_LINE_CHARS + 1);
+      }
+      lines += shown.length;
+      fs.rmSync(path.join(dir, 'fuzz.log'), { force: true });
+    }
+    assert.ok(lines > 10_000, `${lines} lines checked`);
   });
 });

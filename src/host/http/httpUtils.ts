@@ -42,26 +42,49 @@ export function clientClosedRequest(): SharedMcpError {
 }
 
 /** A control API body: at most maxBytes, JSON no deeper than MAX_JSON_DEPTH; undefined when empty. */
+/**
+ * A request's whole body, at most maxBytes (PAYLOAD_TOO_LARGE past it, naming `cap`; the rest is drained so the
+ * answer can be read). A client that goes away mid-upload is BAD_REQUEST, its own doing: never a host failure, and
+ * never a wait for an end that will not come.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number, cap = `${maxBytes} bytes`): Promise<Buffer> {
+  const tooLarge = (bytes: number): SharedMcpError => new SharedMcpError('PAYLOAD_TOO_LARGE', `the request body is ${bytes} bytes, over the host's cap of ${cap}`);
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBytes) return Promise.reject(tooLarge(declared));
+  // Gone while the request waited (for the host to be ready): its 'error' and 'close' were before anyone listened.
+  if (req.destroyed && !req.readableEnded) return Promise.reject(clientClosedRequest());
+  // Events, not an async iterator: this runs once per MCP call and the iterator costs more than the parse.
+  return new Promise<Buffer>((resolve, reject) => {
+    const got: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(size));
+      } else got.push(chunk);
+    });
+    req.once('end', () => resolve(got.length === 1 ? got[0] : Buffer.concat(got)));
+    req.once('error', () => reject(clientClosedRequest()));
+    req.once('close', () => reject(clientClosedRequest()));
+  });
+}
+
+/** A control API body: empty is undefined; else JSON with bounded depth, at most maxBytes. */
 export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_CONTROL_BODY_BYTES): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  if (req.destroyed && !req.readableEnded) throw clientClosedRequest();
+  const body = await readBody(req, maxBytes);
+  if (body.length === 0) return undefined;
   try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) throw new SharedMcpError('PAYLOAD_TOO_LARGE', `request body over ${maxBytes} bytes`);
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    // The stream fails only when the connection does ('aborted', ECONNRESET, a premature close).
-    throw err instanceof SharedMcpError ? err : clientClosedRequest();
-  }
-  if (size === 0) return undefined;
-  try {
-    return parseBoundedJson(Buffer.concat(chunks));
+    return parseBoundedJson(body);
   } catch (err) {
     throw new SharedMcpError('BAD_REQUEST', `request body is not valid JSON (${toSharedMcpError(err).message})`);
   }
+}
+
+/** A JSON object (not null, not an array). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SharedMcpError } from '../../shared/errors';
 import { parseBoundedJson } from '../../shared/jsonDepth';
 import { isJsonRpcMessage, type JsonRpcMessage } from '../backends/jsonRpc';
-import { SSE_HEARTBEAT_MS, clientClosedRequest, startSseResponse } from './httpUtils';
+import { SSE_HEARTBEAT_MS, isPlainObject, readBody, startSseResponse } from './httpUtils';
 
 /**
  * The most messages one POST may carry. Clients send one at a time (batches left MCP in 2025-06-18); each message of a
@@ -12,29 +12,9 @@ export const MAX_BATCH_MESSAGES = 1000;
 
 /** Reads an MCP POST body: one message or a batch, each checked for the JSON-RPC shape; over maxBytes is refused. */
 export async function readMessages(req: IncomingMessage, maxBytes: number): Promise<{ messages: JsonRpcMessage[]; batch: boolean }> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > maxBytes) throw tooLarge(declared, maxBytes);
-  // Gone while the request waited (for the host to be ready): its 'error' and 'close' were before anyone listened.
-  if (req.destroyed && !req.readableEnded) throw clientClosedRequest();
-  // Events, not an async iterator: this runs once per MCP call and the iterator costs more than the parse.
-  const chunks = await new Promise<Buffer[]>((resolve, reject) => {
-    const got: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge(size, maxBytes));
-      } else got.push(chunk);
-    });
-    req.once('end', () => resolve(got));
-    // A client that goes away mid-upload is no host failure; and a close without 'end' must not leave this waiting.
-    req.once('error', () => reject(clientClosedRequest()));
-    req.once('close', () => reject(clientClosedRequest()));
-  });
+  const body = await readBody(req, maxBytes, `${maxBytes} bytes (settings.maxMessageSize)`);
   // Bounded depth: a value nested thousands deep would make JSON.stringify throw on its way to the server.
-  const parsed = parseBoundedJson(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  const parsed = parseBoundedJson(body);
   const batch = Array.isArray(parsed);
   const messages = batch ? (parsed as unknown[]) : [parsed];
   if (messages.length > MAX_BATCH_MESSAGES) {
@@ -43,16 +23,8 @@ export async function readMessages(req: IncomingMessage, maxBytes: number): Prom
   if (messages.length === 0 || !messages.every(isJsonRpcMessage)) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: the body is not a JSON-RPC 2.0 message or batch');
   // MCP params are always an object: `null`, a string or an array would reach a server shared by everyone (one such
   // tools/call crashed a server that read params.name).
-  if (!messages.every((m) => m.params === undefined || isObject(m.params))) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: params must be an object');
+  if (!messages.every((m) => m.params === undefined || isPlainObject(m.params))) throw new SharedMcpError('BAD_REQUEST', 'Invalid Request: params must be an object');
   return { messages: messages as JsonRpcMessage[], batch };
-}
-
-function isObject(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function tooLarge(bytes: number, max: number): SharedMcpError {
-  return new SharedMcpError('PAYLOAD_TOO_LARGE', `the message is ${bytes} bytes, over the host's cap of ${max} (settings.maxMessageSize)`);
 }
 
 /** Accept must allow JSON and SSE answers (the spec's rule for POST); `*\/*` allows both. */

@@ -291,7 +291,7 @@ export class ServerSet {
     });
     opened = backend;
     backend.onDidExit((reason) => {
-      log.line('host', `a session's own process ${backend.pid ?? ''} ${reason}`);
+      log.line('host', `a session's own ${backend.pid !== null ? `process ${backend.pid}` : 'connection'} ${reason}`);
       // Its group may hold grandchildren that outlived it: stop them before forgetting the pid.
       this.retireOwnBackend(def.name, backend);
     });

@@ -157,14 +157,11 @@ export class RemoteBackend implements Backend {
     return this.channel.request(method, params, timeoutMs, signal);
   }
 
-  /** Closes the connection; idempotent. */
+  /** Closes the connection; idempotent. Like every end of a backend, it fires onDidExit (once). */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    if (this.pinger) clearInterval(this.pinger);
-    this.channel.close(new SharedMcpError('SERVER_EXITED', 'the connection closed'));
+    this.end('closed by the host');
     await this.transport.close().catch(() => undefined);
-    this.onDidExitEmitter.dispose();
   }
 
   /** Every request of the transport: the source's headers now, and a look at the status of what comes back. */
@@ -230,11 +227,20 @@ export class RemoteBackend implements Backend {
 
   private lost(reason: string): void {
     if (this.closed) return;
+    this.end(reason);
+    this.transport.close().catch(() => undefined);
+  }
+
+  /**
+   * The one way this backend ends, whatever ends it: what waits on the host's own requests fails, and onDidExit
+   * fires once. A close must fire it too: whoever holds the backend (a session's own source) lets go of it only then.
+   */
+  private end(reason: string): void {
     this.closed = true;
     if (this.pinger) clearInterval(this.pinger);
     this.channel.close(new SharedMcpError('SERVER_EXITED', reason));
     this.onDidExitEmitter.fire(reason);
-    this.transport.close().catch(() => undefined);
+    this.onDidExitEmitter.dispose();
   }
 }
 

@@ -92,6 +92,15 @@ describe('RemoteBackend (a real protected Streamable HTTP server)', function () 
     assert.equal((after.error?.data as { code?: string }).code, 'NEEDS_AUTH', 'a request after the refusal is answered at once');
   });
 
+  it('close() fires onDidExit once, as every end of a backend does (regression: a closed per-session remote stayed current)', async () => {
+    const b = await connect();
+    const exits: string[] = [];
+    b.onDidExit((reason) => exits.push(reason));
+    await b.close();
+    await b.close();
+    assert.deepEqual(exits, ['closed by the host']);
+  });
+
   it('refuses, for its caller alone, a message over the server\'s maxMessageSize; one that cannot be serialized; both send nothing', async () => {
     const b = await connect();
     const before = remote.seen.length;

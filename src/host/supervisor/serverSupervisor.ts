@@ -112,23 +112,35 @@ export class ServerSupervisor {
     if (this.definition.sharing === 'per-session') return;
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;
+    return this.begin(manual);
+  }
+
+  /** Starts now (nothing of an old process is left); checked first: nothing is spawned (or flickers through starting) without its secrets. */
+  private begin(manual: boolean): Promise<void> {
     if (manual) {
       this.schedule.reset();
       this.setError(null);
     }
     this.clearTimers();
-    // Checked before anything starts: nothing is spawned (or flickers through starting) without its secrets.
     const missing = this.missingSecrets();
-    if (missing.length > 0) return this.settle('needs-secret', missingSecretsMessage(missing));
-    await this.launch();
+    if (missing.length > 0) {
+      this.settle('needs-secret', missingSecretsMessage(missing));
+      return Promise.resolve();
+    }
+    return this.launch();
   }
 
   /** Stops the server and its whole process tree; resolves when nothing of it is left, including earlier stops. */
   stop(next: ServerState = 'stopped'): Promise<void> {
-    return this.gate.stop((previous) => this.stopNow(next, previous));
+    return this.stopThen(() => this.setState(this.definition.disabled ? 'disabled' : next, null));
   }
 
-  private async stopNow(next: ServerState, previous: Promise<void> | undefined): Promise<void> {
+  /** Stops; then, unless another stop came after this one, `settle` puts the server in the state it ends in. */
+  private stopThen(settle: () => void): Promise<void> {
+    return this.gate.stop((previous) => this.stopNow(previous, settle));
+  }
+
+  private async stopNow(previous: Promise<void> | undefined, settle: () => void): Promise<void> {
     const gen = ++this.generation;
     this.clearTimers();
     this.abortLaunch?.abort();
@@ -139,35 +151,42 @@ export class ServerSupervisor {
     await previous;
     await this.launching; // an aborted start resolves once its process is gone
     await this.gate.allClosed();
-    if (gen === this.generation) this.setState(this.definition.disabled ? 'disabled' : next, null);
+    if (gen === this.generation) settle();
   }
 
-  /** Stops; resolves with the stop count right after this stop, which a following start compares with. */
-  private async stopCounted(): Promise<number> {
-    const stopped = this.stop();
-    const stops = this.gate.requested;
-    await stopped;
-    return stops;
+  /**
+   * Stops and starts again. The start begins in the same step as the end of the stop, so the server goes from
+   * stopping straight to starting: nobody (status, events, a request waiting for it) sees a `stopped` that is not
+   * meant. Resolves once the new start has settled.
+   */
+  private async restartNow(manual: boolean): Promise<void> {
+    await this.stopThen(() => this.startAfterStop(manual));
+    await this.launching;
+  }
+
+  /** The end of a restart's stop: starts, unless the server may not run now (disabled, per-session, the host stopping); then it rests. */
+  private startAfterStop(manual: boolean): void {
+    if (this.disposed || this.definition.disabled || this.definition.sharing === 'per-session') return this.rest();
+    detach(this.begin(manual), (err) => this.note('the restart', err));
   }
 
   async restart(): Promise<void> {
-    await this.startUnlessStoppedSince(await this.stopCounted(), true);
+    await this.restartNow(true);
   }
 
   /**
    * Applies a changed definition. A change that reaches the process (definitionChange.ts) restarts a server that
-   * was up (started, not awaited); one that was not takes its resting state. Anything else is applied in place:
-   * the process and every call in flight go on.
+   * was up (started, not awaited); one that was not takes its resting state, and so does one now disabled.
+   * Anything else is applied in place: the process and every call in flight go on.
    */
   async update(def: ServerDefinition): Promise<void> {
     const before = this.definition;
     if (!restartNeeded(before, def)) return this.applyInPlace(before, def);
     const wasUp = ['running', 'starting', 'crashed'].includes(this.current);
-    const stops = await this.stopCounted();
+    // Taken before the stop, so the stop ends in the new definition's state (disabled, idle) and nothing reads the old one after.
     this.definition = def;
     this.schedule.replace(def);
-    this.rest();
-    if (wasUp || def.autoStart === true) this.startUnlessStoppedSince(stops, false).catch((err: unknown) => this.note('the restart with the new config', err));
+    await this.stopThen(() => (wasUp || def.autoStart === true ? this.startAfterStop(false) : this.rest()));
   }
 
   private applyInPlace(before: ServerDefinition, def: ServerDefinition): void {
@@ -206,11 +225,9 @@ export class ServerSupervisor {
     const lazy = this.definition.autoStart === 'lazy' || this.definition.sharing === 'per-session';
     try {
       switch (secretAction(this.current, lazy, missing)) {
-        case 'restart': {
+        case 'restart':
           this.deps.log.line('host', `secret${used.length > 1 ? 's' : ''} ${used.join(', ')} changed: restarting`);
-          const stops = await this.stopCounted();
-          return await this.startUnlessStoppedSince(stops, false);
-        }
+          return await this.restartNow(false);
         case 'wait':
           return this.settle('needs-secret', missingSecretsMessage(missing));
         case 'rest':

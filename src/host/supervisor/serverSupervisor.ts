@@ -405,8 +405,9 @@ export class ServerSupervisor {
     this.setState('crashed', `${reason}; restarting in ${Math.round(decision.delayMs / 100) / 10}s`);
   }
 
-  /** Ends in a state that waits for the user, with the reason. */
+  /** Ends in a state that waits for the user, with the reason; no timer (a restart, the idle stop) may move it on. */
   private settle(state: 'failed' | 'needs-auth' | 'needs-secret', reason: string): void {
+    this.clearTimers();
     const clean = this.status.clean(reason);
     if (state === this.current && clean === this.lastError) return; // asked again (`up`), nothing new to tell
     this.setError(clean);

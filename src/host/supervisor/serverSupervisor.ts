@@ -6,7 +6,8 @@ import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerState } from '../../shared/controlTypes';
 import { formatBytes } from '../../shared/units';
 import type { Backend, ServerInfo } from '../backends/backend';
-import { openBackend, type OpenBackendOptions } from '../backends/openBackend';
+import type { InitializeParams } from '../backends/jsonRpc';
+import { openBackend } from '../backends/openBackend';
 import { StdioBackend } from '../backends/stdioBackend';
 import { inPlacePlan, restartNeeded } from './definitionChange';
 import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from './processTable';
@@ -16,7 +17,8 @@ import { RestartSchedule } from './restartSchedule';
 import { secretAction } from './secretAction';
 import { missingSecrets, missingSecretsMessage, secretRefs } from './serverEnv';
 import { StopGate } from './stopGate';
-import type { SupervisorDeps } from './supervisorDeps';
+import { OwnBackends } from './ownBackends';
+import { openOptions, ownProcessRecord, type OpenRequest, type SupervisorDeps } from './supervisorDeps';
 import { SupervisorState } from './supervisorState';
 import { openFailure } from './openFailure';
 
@@ -46,6 +48,10 @@ export class ServerSupervisor {
   private readonly schedule: RestartSchedule;
   private startedAt: number | undefined;
   private disposed = false;
+  /** Per-session sharing: each session's own backend, opened and closed through here. */
+  private readonly own: OwnBackends;
+  /** Per-session sharing: the config or a secret changed what a session's process gets; each session lets go of its own. */
+  readonly onDidRequireRestart: OwnBackends['onDidRequireRestart'];
   /** A remote refused its credentials while its start was completing (before it became the backend). */
   private refusedWhileStarting: { gen: number; reason: string } | undefined;
   serverInfo: ServerInfo | null = null;
@@ -63,6 +69,14 @@ export class ServerSupervisor {
     this.onDidChangeState = this.status.onDidChange;
     if (this.current === 'needs-secret') this.status.setError(missingSecretsMessage(this.missingSecrets()));
     this.schedule = new RestartSchedule(definition, this.clock);
+    this.own = new OwnBackends({
+      name: definition.name,
+      open: (init, signal, onNeedsAuth) => this.openOwnNow(init, signal, onNeedsAuth),
+      graceMs: () => this.deps.stopGraceMs(),
+      forget: (pid) => this.deps.tracker.remove(ownProcessRecord(this.name, pid), pid),
+      log: deps.log,
+    });
+    this.onDidRequireRestart = this.own.onDidRequireRestart;
   }
 
   get name(): string {
@@ -104,7 +118,7 @@ export class ServerSupervisor {
   /** Waits until every old process is gone, then starts, unless a stop was requested after `stops` was counted. */
   private async startUnlessStoppedSince(stops: number, manual: boolean): Promise<void> {
     if (this.disposed) throw hostStopping();
-    if (this.definition.disabled) throw new SharedMcpError('SERVER_DISABLED', `server "${this.name}" is disabled in the config`);
+    if (this.definition.disabled) throw disabledError(this.name);
     await this.gate.quiet();
     if (this.disposed) throw hostStopping();
     if (this.gate.requested !== stops) return;
@@ -186,6 +200,7 @@ export class ServerSupervisor {
     // Taken before the stop, so the stop ends in the new definition's state (disabled, idle) and nothing reads the old one after.
     this.definition = def;
     this.schedule.replace(def);
+    if (def.sharing === 'per-session') this.own.outdate('config changed');
     await this.stopThen(() => (wasUp || def.autoStart === true ? this.startAfterStop(false) : this.rest()));
   }
 
@@ -221,6 +236,7 @@ export class ServerSupervisor {
   async secretsChanged(changed: readonly string[]): Promise<void> {
     const used = secretRefs(this.definition).filter((n) => changed.includes(n));
     if (this.disposed || used.length === 0) return;
+    if (this.definition.sharing === 'per-session') this.own.outdate(`secret${used.length > 1 ? 's' : ''} ${used.join(', ')} changed`);
     const missing = this.missingSecrets();
     const lazy = this.definition.autoStart === 'lazy' || this.definition.sharing === 'per-session';
     try {
@@ -270,13 +286,29 @@ export class ServerSupervisor {
     }
   }
 
+  /**
+   * Opens a backend of one session's own (per-session sharing), initialized with its client's params; closeOwn
+   * stops it. Aborting the signal stops it while it starts. Refused for a disabled server and after dispose.
+   */
+  openOwn(init: InitializeParams, signal: AbortSignal): Promise<Backend> {
+    return this.own.open(init, signal);
+  }
+
+  /** Stops a session's own backend; never rejects. dispose waits for it. */
+  closeOwn(backend: Backend): Promise<void> {
+    return this.own.close(backend);
+  }
+
+  /** Stops the server, then waits for every session's own process to be gone too; idempotent. */
   dispose(): Promise<void> {
     if (this.disposed) return Promise.resolve();
     this.disposed = true;
-    return this.stop().finally(() => {
-      this.status.dispose();
-      this.onDidChangeBackendEmitter.dispose();
-    });
+    return this.stop()
+      .finally(() => this.own.dispose())
+      .finally(() => {
+        this.status.dispose();
+        this.onDidChangeBackendEmitter.dispose();
+      });
   }
 
   private launch(): Promise<void> {
@@ -294,7 +326,7 @@ export class ServerSupervisor {
     this.setState('starting', null);
     let backend: Backend;
     try {
-      backend = await (this.deps.openBackend ?? openBackend)(this.definition, this.openOptions(gen, abort.signal));
+      backend = await this.openNow({ signal: abort.signal, init: this.deps.initParams(), recordOf: () => this.name, onNeedsAuth: (reason) => this.needsAuth(gen, reason) });
     } catch (err) {
       if (gen !== this.generation) return;
       const failure = openFailure(toSharedMcpError(err), this.definition);
@@ -305,20 +337,15 @@ export class ServerSupervisor {
     this.adopt(gen, backend);
   }
 
-  private openOptions(gen: number, signal: AbortSignal): OpenBackendOptions {
-    return {
-      baseEnv: this.deps.baseEnv(),
-      secrets: this.deps.secrets,
-      log: this.deps.log,
-      signal,
-      graceMs: this.deps.stopGraceMs(),
-      init: this.deps.initParams(),
-      maxMessageBytes: this.deps.maxMessageBytes(),
-      limits: () => this.definition,
-      onSpawn: (pid) => this.deps.tracker.add(this.name, pid),
-      onSpawnUndone: (pid) => this.deps.tracker.remove(this.name, pid),
-      onNeedsAuth: (reason) => this.needsAuth(gen, reason),
-    };
+  /** Starts or connects a backend with the definition as it is now. */
+  private openNow(request: OpenRequest): Promise<Backend> {
+    return (this.deps.openBackend ?? openBackend)(this.definition, openOptions(this.deps, () => this.definition, request));
+  }
+
+  private openOwnNow(init: InitializeParams, signal: AbortSignal, onNeedsAuth: () => void): Promise<Backend> {
+    if (this.disposed) return Promise.reject(hostStopping());
+    if (this.definition.disabled) return Promise.reject(disabledError(this.name));
+    return this.openNow({ signal, init, recordOf: (pid) => ownProcessRecord(this.name, pid), onNeedsAuth });
   }
 
   /** A backend that finished starting becomes the server's, unless a stop or a refusal came first. */
@@ -465,4 +492,8 @@ export class ServerSupervisor {
   private note(what: string, err: unknown): void {
     this.deps.log.line('host', `${what} failed: ${toSharedMcpError(err).message}`);
   }
+}
+
+function disabledError(name: string): SharedMcpError {
+  return new SharedMcpError('SERVER_DISABLED', `server "${name}" is disabled in the config`);
 }

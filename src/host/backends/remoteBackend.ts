@@ -15,6 +15,7 @@ import { RPC_INTERNAL_ERROR, errorResponse, type InitializeParams, type Initiali
 import { assertRoom, encodeForServer, type SendLimits } from './outboundMessage';
 import { modernOnlyError } from './protocolEra';
 import { RpcChannel } from './rpcChannel';
+import { UnsentBodies } from './unsentBodies';
 
 /** A remote server is pinged this often; a failed ping counts as the server going away. */
 export const REMOTE_PING_MS = 30_000;
@@ -57,8 +58,8 @@ export class RemoteBackend implements Backend {
   private refused: SharedMcpError | undefined;
   /** The last 401/403 seen, for the error of a connect that fails with it. */
   private lastChallenge: AuthChallenge | undefined;
-  /** Bytes of requests whose POST has not completed. */
-  private sendingBytes = 0;
+  /** Messages whose HTTP body has not been sent yet: what counts against maxQueueSize. */
+  private readonly unsent = new UnsentBodies();
 
   private constructor(
     private readonly name: string,
@@ -128,16 +129,15 @@ export class RemoteBackend implements Backend {
       return;
     }
     const limits = this.options.limits();
-    const { bytes } = encodeForServer(this.name, msg, limits);
-    assertRoom(this.name, this.sendingBytes, bytes, limits);
+    const { text, bytes } = encodeForServer(this.name, msg, limits);
+    assertRoom(this.name, this.unsent.bytes, bytes, limits);
     if (isRequest) this.pending.add(msg.id as JsonRpcId);
     if (msg.method === 'notifications/cancelled') this.pending.delete(msg.params?.requestId as JsonRpcId);
-    this.sendingBytes += bytes;
-    detach(this.post(msg, isRequest, bytes), (err) => this.noteUnhandled(err));
+    detach(this.post(msg, isRequest, this.unsent.add(text, bytes)), (err) => this.noteUnhandled(err));
   }
 
-  /** Sends one message; never rejects: a failure is answered to the request's caller, or logged. */
-  private async post(msg: JsonRpcMessage, isRequest: boolean, bytes: number): Promise<void> {
+  /** Sends one message; never rejects: a failure is answered to the request's caller, or logged. `sent` ends its count, at the latest here. */
+  private async post(msg: JsonRpcMessage, isRequest: boolean, sent: () => void): Promise<void> {
     try {
       await this.transport.send(msg as JSONRPCMessage);
     } catch (err) {
@@ -149,7 +149,7 @@ export class RemoteBackend implements Backend {
         this.receiveSafely(errorResponse(msg.id as JsonRpcId, RPC_INTERNAL_ERROR, `the remote server could not be reached: ${describe(this.name, err, '').message}`));
       }
     } finally {
-      this.sendingBytes -= bytes;
+      sent();
     }
   }
 
@@ -164,11 +164,13 @@ export class RemoteBackend implements Backend {
     await this.transport.close().catch(() => undefined);
   }
 
-  /** Every request of the transport: the source's headers now, and a look at the status of what comes back. */
+  /** Every request of the transport: the source's headers now, a body whose end is seen, and a look at the status of what comes back. */
   private readonly fetchWithCredentials: FetchLike = async (url, init) => {
-    const headers = new Headers(init?.headers);
-    for (const [key, value] of Object.entries(await this.options.credentials.headers())) headers.set(key, value);
-    const response = await fetch(url, { ...init, headers });
+    const credentials = await this.options.credentials.headers();
+    const observed = this.unsent.observe(init);
+    const headers = new Headers(observed?.headers);
+    for (const [key, value] of Object.entries(credentials)) headers.set(key, value);
+    const response = await fetch(url, { ...observed, headers });
     if (isAuthStatus(response.status)) this.onRefused(challengeOf(response));
     return response;
   };

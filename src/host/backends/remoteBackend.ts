@@ -10,7 +10,7 @@ import type { ServerLog } from '../logs/serverLog';
 import { challengeOf, isAuthStatus, needsAuthAnswer, needsAuthError, type AuthChallenge } from './authChallenge';
 import { Inbox, type Backend } from './backend';
 import type { CredentialSource } from './credentialSource';
-import { isTooDeep, tooDeepAction } from './inboundMessage';
+import { handleSafely, isTooDeep, noteUnhandled, tooDeepAction } from './inboundMessage';
 import { RPC_INTERNAL_ERROR, errorResponse, type InitializeParams, type InitializeResult, type JsonRpcId, type JsonRpcMessage, type ServerInfo } from './jsonRpc';
 import { assertRoom, encodeForServer, type SendLimits } from './outboundMessage';
 import { modernOnlyError } from './protocolEra';
@@ -46,7 +46,7 @@ export class RemoteBackend implements Backend {
   serverInfo: ServerInfo | null = null;
   initializeResult: InitializeResult | null = null;
   // A consumer (the mux) that throws on one message is noted in this server's log, like any message's trouble.
-  private readonly inbox = new Inbox((err) => this.noteUnhandled(err));
+  private readonly inbox = new Inbox((err) => noteUnhandled(this.options.log, err));
   private readonly channel: RpcChannel;
   private readonly transport: Transport;
   /** Requests sent and not answered yet: a refusal of the credentials answers them all. */
@@ -133,7 +133,7 @@ export class RemoteBackend implements Backend {
     assertRoom(this.name, this.unsent.bytes, bytes, limits);
     if (isRequest) this.pending.add(msg.id as JsonRpcId);
     if (msg.method === 'notifications/cancelled') this.pending.delete(msg.params?.requestId as JsonRpcId);
-    detach(this.post(msg, isRequest, this.unsent.add(text, bytes)), (err) => this.noteUnhandled(err));
+    detach(this.post(msg, isRequest, this.unsent.add(text, bytes)), (err) => noteUnhandled(this.options.log, err));
   }
 
   /** Sends one message; never rejects: a failure is answered to the request's caller, or logged. `sent` ends its count, at the latest here. */
@@ -197,17 +197,9 @@ export class RemoteBackend implements Backend {
     this.pinger.unref();
   }
 
-  /** One message's trouble stays with it: nothing thrown while handling it may reach the transport. */
+  /** Nothing thrown while handling a message may reach the transport. */
   private receiveSafely(msg: JsonRpcMessage): void {
-    try {
-      this.receive(msg);
-    } catch (err) {
-      this.noteUnhandled(err);
-    }
-  }
-
-  private noteUnhandled(err: unknown): void {
-    this.options.log.line('host', `a message from the server could not be handled: ${err instanceof Error ? err.message : String(err)}`);
+    handleSafely(this.options.log, () => this.receive(msg));
   }
 
   private receive(msg: JsonRpcMessage): void {

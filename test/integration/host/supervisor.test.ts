@@ -71,18 +71,22 @@ describe('supervisor (real host, real servers)', function () {
     const starts = path.join(t.home, 'starts');
     await t.writeConfig({ modern: fixture('modernOnlyServer.js', { autoStart: false, env: { FIXTURE_STARTS_FILE: starts } }) });
     await t.cli(['up']);
-    const began = Date.now();
+    const w = await watchStates(t);
+    watch = w;
     const up = await t.cli(['up', 'modern']);
     const s = await t.server('modern');
-    const elapsed = Date.now() - began;
     assert.equal(up.code, 1);
     assert.equal(s.state, 'failed', `${s.state}: ${s.lastError}`);
     assert.equal(s.lastError, 'this server speaks only protocol 2026-07-28; Shared MCP does not serve that era yet');
     assert.equal(s.restarts, 0);
     assert.equal(s.pid, null);
     assert.equal((await fs.readFile(starts, 'utf8')).trim().split('\n').length, 1, 'started once');
-    // Generous for a loaded machine: a crash loop would take minutes (10 restarts with backoff) to reach failed.
-    assert.ok(elapsed < 10_000, `failed after ${elapsed} ms`);
+    // Timed by the host itself (each event's time), from the start to failed: not the CLI's own latency.
+    await until('the failed event', () => w.events.some((e) => e.server === 'modern' && e.state === 'failed'));
+    const at = (state: string): number => Date.parse(w.events.find((e) => e.server === 'modern' && e.state === state)?.at ?? '');
+    const elapsed = at('failed') - at('starting');
+    assert.deepEqual(w.events.filter((e) => e.server === 'modern').map((e) => e.state), ['starting', 'failed'], 'no crash, no retry');
+    assert.ok(elapsed < 1000, `failed ${elapsed} ms after it started`);
   });
 
   it('a call made while a restart is stopping the server is answered by the new process (regression: a false "stopped" error)', async () => {

@@ -5,9 +5,7 @@ import { diffServers } from '../shared/config/loadConfig';
 import type { ServerDefinition } from '../shared/config/configTypes';
 import type { ServerStatus } from '../shared/controlTypes';
 import { serverLogPath, type HomePaths } from '../shared/homePaths';
-import type { Backend } from './backends/backend';
 import { LATEST_PROTOCOL_VERSION, type InitializeParams } from './backends/jsonRpc';
-import { openBackend } from './backends/openBackend';
 import type { TextRedactor } from './logs/redactor';
 import { LOG_KEEP_FILES, LOG_MAX_BYTES, RotatingFile } from './logs/rotatingFile';
 import type { McpEndpoint } from './mux/mcpEndpoint';
@@ -17,6 +15,7 @@ import { SupervisorSource } from './mux/supervisorSource';
 import { ServerLog } from './logs/serverLog';
 import { processTree, readProcessTable, treeRssBytes } from './supervisor/processTable';
 import type { ProcessTracker } from './supervisor/processTracker';
+import { changedFields } from './supervisor/definitionChange';
 import { ServerSupervisor, type StateChange } from './supervisor/serverSupervisor';
 import { secretRefs, type SecretLookup } from './supervisor/serverEnv';
 import { VERSION } from '../shared/version';
@@ -58,8 +57,6 @@ export class ServerSet {
   /** A server's tool list changed (its name). */
   readonly onDidChangeTools = this.onDidChangeToolsEmitter.event;
   private readonly sampler: NodeJS.Timeout;
-  /** The closes of per-session servers' own processes still under way, by server. */
-  private readonly ownCloses = new Map<string, Set<Promise<void>>>();
   private closed = false;
 
   constructor(private readonly options: ServerSetOptions) {
@@ -216,9 +213,9 @@ export class ServerSet {
   private async update(name: string, def: ServerDefinition): Promise<void> {
     const supervisor = this.entries.get(name)?.supervisor;
     if (!supervisor) return;
-    const toolsBefore = JSON.stringify(supervisor.def.tools);
+    const before = supervisor.def;
     await supervisor.update(def);
-    if (JSON.stringify(supervisor.def.tools) !== toolsBefore) this.onDidChangeToolsEmitter.fire(name);
+    if (changedFields(before, def).includes('tools')) this.onDidChangeToolsEmitter.fire(name);
   }
 
   private add(def: ServerDefinition): void {
@@ -249,8 +246,12 @@ export class ServerSet {
         ? new PerSessionEndpoint({
             ...muxOptions,
             idleTimeoutMs: () => supervisor.def.idleTimeoutMs,
-            openBackend: (init, signal) => this.openOwnBackend(supervisor, log, init, signal),
-            closeBackend: (b) => this.closeOwnBackend(def.name, b),
+            openBackend: async (init, signal) => {
+              this.assertOpen();
+              return supervisor.openOwn(init, signal);
+            },
+            closeBackend: (b) => supervisor.closeOwn(b),
+            onDidRequireRestart: supervisor.onDidRequireRestart,
           })
         : new Multiplexer(new SupervisorSource(supervisor), { ...muxOptions, passthroughInit: false });
     const subscription = supervisor.onDidChangeState((c) => this.onDidChangeStateEmitter.fire(c));
@@ -260,69 +261,13 @@ export class ServerSet {
   private async remove(name: string): Promise<void> {
     const entry = this.entries.get(name);
     if (!entry) return;
+    // The endpoint's dispose starts closing every session's own process (and aborts their starts); the
+    // supervisor's waits until those are gone too, so no process outlives its server (or the host).
     entry.endpoint.dispose();
     await entry.supervisor.dispose();
-    // A per-session server's dispose started closing every session's own process: those too are gone first.
-    await Promise.all([...(this.ownCloses.get(name) ?? [])]);
     entry.subscription.dispose();
     entry.log.close();
     this.entries.delete(name);
-  }
-
-  /** A per-session server's own process for one session; tracked like any other for orphan cleanup. */
-  private async openOwnBackend(supervisor: ServerSupervisor, log: ServerLog, init: InitializeParams, signal: AbortSignal): Promise<Backend> {
-    this.assertOpen();
-    const def = supervisor.def;
-    let opened: Backend | undefined;
-    const backend = await openBackend(def, {
-      baseEnv: this.options.baseEnv(),
-      secrets: this.options.secrets,
-      log,
-      signal,
-      graceMs: this.options.stopGraceMs(),
-      init,
-      maxMessageBytes: this.options.maxMessageBytes(),
-      limits: () => supervisor.def,
-      onSpawn: (pid) => this.options.tracker.add(ownTreeKey(def.name, pid), pid),
-      onSpawnUndone: (pid) => this.options.tracker.remove(ownTreeKey(def.name, pid), pid),
-      // Its failure goes to the session's client, with no server state (which redacts) in between.
-      redact: (text) => this.options.redactor.redact(text),
-      // The session has its answer (sign-in needed); its connection is of no more use.
-      onNeedsAuth: () => {
-        if (opened) this.retireOwnBackend(def.name, opened);
-      },
-    });
-    opened = backend;
-    backend.onDidExit((reason) => {
-      log.line('host', `a session's own process ${backend.pid ?? ''} ${reason}`);
-      // Its group may hold grandchildren that outlived it: stop them before forgetting the pid.
-      this.retireOwnBackend(def.name, backend);
-    });
-    return backend;
-  }
-
-  /** closeOwnBackend without waiting for it (it logs its own failures). */
-  private retireOwnBackend(name: string, backend: Backend): void {
-    detach(this.closeOwnBackend(name, backend), (err) => this.options.hostLog.warn(`${name}: stopping a session's own backend failed: ${toSharedMcpError(err).message}`));
-  }
-
-  /**
-   * Stops a session's own process tree; never rejects (a failure is logged). Every close is remembered until it is
-   * done, so removing the server (and so a host shutdown) waits for it: no session's process outlives the host.
-   */
-  private closeOwnBackend(name: string, backend: Backend): Promise<void> {
-    const closes = this.ownCloses.get(name) ?? new Set<Promise<void>>();
-    this.ownCloses.set(name, closes);
-    const closing: Promise<void> = backend.close(this.options.stopGraceMs()).then(
-      () => {
-        if (backend.pid !== null) this.options.tracker.remove(ownTreeKey(name, backend.pid), backend.pid);
-      },
-      (err: unknown) => this.options.hostLog.warn(`${name}: stopping a session's own backend failed: ${toSharedMcpError(err).message}`),
-    );
-    closes.add(closing);
-    // Settles once the close has (it never rejects): then it is no longer waited for.
-    closing.then(() => closes.delete(closing), () => closes.delete(closing));
-    return closing;
   }
 
   private async sampleTrees(): Promise<void> {
@@ -343,9 +288,4 @@ function hostInitParams(def: ServerDefinition): InitializeParams {
     capabilities: { sampling: {}, elicitation: {}, ...(def.roots.length > 0 ? { roots: { listChanged: true } } : {}) },
     clientInfo: { name: 'shared-mcp', version: VERSION },
   };
-}
-
-/** A per-session process's record in the process tracker: one per process, so that every session's is remembered. */
-function ownTreeKey(server: string, pid: number): string {
-  return `${server}#${pid}`;
 }

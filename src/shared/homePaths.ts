@@ -64,7 +64,7 @@ export function homePaths(home: string): HomePaths {
   };
 }
 
-/** The log file of one server; names are restricted by the schema, so they are safe as file names. */
+/** The log file of one server; the one server-name rule (serverName.ts) makes names safe as file names and keeps them off host.log. */
 export function serverLogPath(paths: HomePaths, server: string): string {
   return path.join(paths.logs, `${server}.log`);
 }

@@ -21,7 +21,7 @@ export class Deferred<T> {
   });
 }
 
-/** A backend in memory: records what it is sent and closed with; exit() plays a crash. */
+/** A backend in memory: records what it is sent and closed with; exit() plays a crash; like a real one, it fires onDidExit once, close() included. */
 export class FakeBackend implements Backend {
   readonly pid = null;
   readonly serverInfo = { name: 'fake', version: '1' };
@@ -30,6 +30,7 @@ export class FakeBackend implements Backend {
   readonly onDidExit = this.exitEmitter.event;
   readonly sent: JsonRpcMessage[] = [];
   closed = false;
+  private exited = false;
   /** When set, close() waits for it (a slow stop). */
   closing: Deferred<void> | undefined;
 
@@ -57,9 +58,12 @@ export class FakeBackend implements Backend {
     this.events.push(`close ${this.id}`);
     if (this.closing) await this.closing.promise;
     this.events.push(`closed ${this.id}`);
+    this.exit('exited with signal SIGTERM');
   }
 
   exit(reason = 'exited with code 1'): void {
+    if (this.exited) return;
+    this.exited = true;
     this.exitEmitter.fire(reason);
   }
 }

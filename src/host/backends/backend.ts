@@ -18,7 +18,7 @@ export interface Backend {
   readonly serverInfo: ServerInfo | null;
   /** The whole initialize result; the mux answers clients from it. */
   readonly initializeResult: InitializeResult | null;
-  /** Fires once, with a reason, when the process exits or the connection is lost. */
+  /** Fires once, with a reason, whatever ends the backend: the process exits, the connection is lost, or close(). */
   readonly onDidExit: Event<string>;
   /** Takes every message that is not an answer to the host's own requests; those that came before are replayed. One consumer. */
   attach(onMessage: (msg: JsonRpcMessage) => void, onOversized?: (m: OversizedMessage) => void): void;
@@ -34,7 +34,7 @@ export interface Backend {
    * (notifications/cancelled). Implementations pass both to their RpcChannel.
    */
   request(method: string, params: Record<string, unknown>, timeoutMs: number, signal?: AbortSignal): Promise<Record<string, unknown>>;
-  /** Stops the process tree or closes the connection; idempotent. */
+  /** Stops the process tree or closes the connection (onDidExit fires, once); idempotent. */
   close(graceMs: number): Promise<void>;
 }
 

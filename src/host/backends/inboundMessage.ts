@@ -1,5 +1,24 @@
 import { MAX_JSON_DEPTH, textDepthExceeds, valueDepthExceeds } from '../../shared/jsonDepth';
+import type { ServerLog } from '../logs/serverLog';
 import { RPC_INTERNAL_ERROR, RPC_INVALID_REQUEST, errorResponse, type JsonRpcId, type JsonRpcMessage } from './jsonRpc';
+
+/**
+ * Handles one message from a server; what the handling throws is noted in the server's log and goes no further:
+ * one message's trouble stays with it, and never reaches the stream it was read from (a throw in a stream's data
+ * event, or in a transport's onmessage, would end the host).
+ */
+export function handleSafely(log: Pick<ServerLog, 'line'>, handle: () => void): void {
+  try {
+    handle();
+  } catch (err) {
+    noteUnhandled(log, err);
+  }
+}
+
+/** The server log's note for a message from the server that could not be handled (the message itself is not logged). */
+export function noteUnhandled(log: Pick<ServerLog, 'line'>, err: unknown): void {
+  log.line('host', `a message from the server could not be handled: ${err instanceof Error ? err.message : String(err)}`);
+}
 
 /** One line a server wrote on stdout, as the host sees it. */
 export type ServerLine =

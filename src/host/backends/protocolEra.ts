@@ -1,8 +1,11 @@
 import { SharedMcpError } from '../../shared/errors';
 import { RpcError } from './rpcChannel';
 
-/** The 2026-07-28 spec's "unsupported protocol version": what a modern-only server answers to initialize. */
-export const RPC_UNSUPPORTED_PROTOCOL_VERSION = -32022;
+/**
+ * The 2026-07-28 spec's "unsupported protocol version" code: what a modern-only server answers to initialize, and
+ * what the host answers a modern probe with. Read from the one table of codes (errors.ts), never written twice.
+ */
+const RPC_UNSUPPORTED_PROTOCOL_VERSION = new SharedMcpError('UNSUPPORTED_PROTOCOL_VERSION', '').jsonRpcCode;
 
 /**
  * PROTOCOL_ERA_UNSUPPORTED when a server refused the host's initialize because it speaks only a newer protocol era

@@ -10,12 +10,13 @@ import type { ServerLog } from '../logs/serverLog';
 import { challengeOf, isAuthStatus, needsAuthAnswer, needsAuthError, type AuthChallenge } from './authChallenge';
 import { Inbox, type Backend } from './backend';
 import type { CredentialSource } from './credentialSource';
-import { isTooDeep, tooDeepAction } from './inboundMessage';
+import { handleSafely, isTooDeep, noteUnhandled, tooDeepAction } from './inboundMessage';
 import { RPC_INTERNAL_ERROR, errorResponse, type InitializeParams, type InitializeResult, type JsonRpcId, type JsonRpcMessage, type ServerInfo } from './jsonRpc';
 import { assertRoom, encodeForServer, type SendLimits } from './outboundMessage';
 import { postFailure } from './postFailure';
 import { modernOnlyError } from './protocolEra';
 import { RpcChannel } from './rpcChannel';
+import { UnsentBodies } from './unsentBodies';
 
 /** A remote server is pinged this often; a failed ping counts as the server going away. */
 export const REMOTE_PING_MS = 30_000;
@@ -48,7 +49,7 @@ export class RemoteBackend implements Backend {
   serverInfo: ServerInfo | null = null;
   initializeResult: InitializeResult | null = null;
   // A consumer (the mux) that throws on one message is noted in this server's log, like any message's trouble.
-  private readonly inbox = new Inbox((err) => this.noteUnhandled(err));
+  private readonly inbox = new Inbox((err) => noteUnhandled(this.options.log, err));
   private readonly channel: RpcChannel;
   private readonly transport: Transport;
   /** Requests sent and not answered yet: a refusal of the credentials answers them all. */
@@ -60,8 +61,8 @@ export class RemoteBackend implements Backend {
   private refused: SharedMcpError | undefined;
   /** The last 401/403 seen, for the error of a connect that fails with it. */
   private lastChallenge: AuthChallenge | undefined;
-  /** Bytes of requests whose POST has not completed. */
-  private sendingBytes = 0;
+  /** Messages whose HTTP body has not been sent yet: what counts against maxQueueSize. */
+  private readonly unsent = new UnsentBodies();
 
   private constructor(
     private readonly name: string,
@@ -131,16 +132,15 @@ export class RemoteBackend implements Backend {
       return;
     }
     const limits = this.options.limits();
-    const { bytes } = encodeForServer(this.name, msg, limits);
-    assertRoom(this.name, this.sendingBytes, bytes, limits);
+    const { text, bytes } = encodeForServer(this.name, msg, limits);
+    assertRoom(this.name, this.unsent.bytes, bytes, limits);
     if (isRequest) this.pending.add(msg.id as JsonRpcId);
     if (msg.method === 'notifications/cancelled') this.pending.delete(msg.params?.requestId as JsonRpcId);
-    this.sendingBytes += bytes;
-    detach(this.post(msg, isRequest, bytes), (err) => this.noteUnhandled(err));
+    detach(this.post(msg, isRequest, this.unsent.add(text, bytes)), (err) => noteUnhandled(this.options.log, err));
   }
 
-  /** Sends one message; never rejects: a failure is answered to the request's caller, or logged. */
-  private async post(msg: JsonRpcMessage, isRequest: boolean, bytes: number): Promise<void> {
+  /** Sends one message; never rejects: a failure is answered to the request's caller, or logged. `sent` ends its count, at the latest here. */
+  private async post(msg: JsonRpcMessage, isRequest: boolean, sent: () => void): Promise<void> {
     try {
       await this.transport.send(msg as JSONRPCMessage);
     } catch (err) {
@@ -151,7 +151,7 @@ export class RemoteBackend implements Backend {
       // A request that never left must not wait for ever: answer it for the server.
       if (isRequest && this.pending.delete(msg.id as JsonRpcId)) this.receiveSafely(errorResponse(msg.id as JsonRpcId, RPC_INTERNAL_ERROR, failure));
     } finally {
-      this.sendingBytes -= bytes;
+      sent();
     }
   }
 
@@ -159,21 +159,20 @@ export class RemoteBackend implements Backend {
     return this.channel.request(method, params, timeoutMs, signal);
   }
 
-  /** Closes the connection; idempotent. */
+  /** Closes the connection; idempotent. Like every end of a backend, it fires onDidExit (once). */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closed = true;
-    if (this.pinger) clearInterval(this.pinger);
-    this.channel.close(new SharedMcpError('SERVER_EXITED', 'the connection closed'));
+    this.end('closed by the host');
     await this.transport.close().catch(() => undefined);
-    this.onDidExitEmitter.dispose();
   }
 
-  /** Every request of the transport: the source's headers now, and a look at the status of what comes back. */
+  /** Every request of the transport: the source's headers now, a body whose end is seen, and a look at the status of what comes back. */
   private readonly fetchWithCredentials: FetchLike = async (url, init) => {
-    const headers = new Headers(init?.headers);
-    for (const [key, value] of Object.entries(await this.options.credentials.headers())) headers.set(key, value);
-    const response = await fetch(url, { ...init, headers });
+    const credentials = await this.options.credentials.headers();
+    const observed = this.unsent.observe(init);
+    const headers = new Headers(observed?.headers);
+    for (const [key, value] of Object.entries(credentials)) headers.set(key, value);
+    const response = await fetch(url, { ...observed, headers });
     if (isAuthStatus(response.status)) this.onRefused(challengeOf(response, this.options.redact));
     return response;
   };
@@ -200,17 +199,9 @@ export class RemoteBackend implements Backend {
     this.pinger.unref();
   }
 
-  /** One message's trouble stays with it: nothing thrown while handling it may reach the transport. */
+  /** Nothing thrown while handling a message may reach the transport. */
   private receiveSafely(msg: JsonRpcMessage): void {
-    try {
-      this.receive(msg);
-    } catch (err) {
-      this.noteUnhandled(err);
-    }
-  }
-
-  private noteUnhandled(err: unknown): void {
-    this.options.log.line('host', `a message from the server could not be handled: ${err instanceof Error ? err.message : String(err)}`);
+    handleSafely(this.options.log, () => this.receive(msg));
   }
 
   private receive(msg: JsonRpcMessage): void {
@@ -232,11 +223,20 @@ export class RemoteBackend implements Backend {
 
   private lost(reason: string): void {
     if (this.closed) return;
+    this.end(reason);
+    this.transport.close().catch(() => undefined);
+  }
+
+  /**
+   * The one way this backend ends, whatever ends it: what waits on the host's own requests fails, and onDidExit
+   * fires once. A close must fire it too: whoever holds the backend (a session's own source) lets go of it only then.
+   */
+  private end(reason: string): void {
     this.closed = true;
     if (this.pinger) clearInterval(this.pinger);
     this.channel.close(new SharedMcpError('SERVER_EXITED', reason));
     this.onDidExitEmitter.fire(reason);
-    this.transport.close().catch(() => undefined);
+    this.onDidExitEmitter.dispose();
   }
 }
 

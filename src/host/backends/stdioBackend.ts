@@ -9,7 +9,7 @@ import { killTree } from '../supervisor/killTree';
 import type { ProcessInfo } from '../supervisor/processTable';
 import { Inbox, type Backend } from './backend';
 import type { InitializeParams, InitializeResult, JsonRpcMessage, ServerInfo } from './jsonRpc';
-import { parseServerLine, tooDeepAction } from './inboundMessage';
+import { handleSafely, noteUnhandled, parseServerLine, tooDeepAction } from './inboundMessage';
 import { LineFramer, recoverId } from './lineFramer';
 import { assertRoom, encodeForServer, type SendLimits } from './outboundMessage';
 import { RpcChannel } from './rpcChannel';
@@ -35,7 +35,7 @@ export class StdioBackend implements Backend {
   serverInfo: ServerInfo | null = null;
   initializeResult: InitializeResult | null = null;
   // A consumer (the mux) that throws on one message is noted in this server's log, like any message's trouble.
-  private readonly inbox = new Inbox((err) => this.noteUnhandled(err));
+  private readonly inbox = new Inbox((err) => noteUnhandled(this.log, err));
   private readonly channel = new RpcChannel((msg) => this.send(msg));
   private exited: ExitInfo | undefined;
   private closing: Promise<void> | undefined;
@@ -57,7 +57,7 @@ export class StdioBackend implements Backend {
   ) {
     const framer = new LineFramer(
       maxMessageBytes,
-      (line) => this.receiveSafely(line),
+      (line) => handleSafely(log, () => this.receive(line)),
       (bytes, head, tail) => {
         log.line('host', `dropped a ${bytes}-byte message from the server: over the ${maxMessageBytes}-byte cap (settings.maxMessageSize)`);
         this.inbox.oversized?.({ bytes, id: recoverId(head, tail) });
@@ -181,19 +181,6 @@ export class StdioBackend implements Backend {
       if (!this.exited) await new Promise<void>((resolve) => this.onDidExit(() => resolve()));
     })();
     return this.closing;
-  }
-
-  /** One message's trouble stays with it: nothing thrown while handling a line may reach the stream (and the process). */
-  private receiveSafely(line: Buffer): void {
-    try {
-      this.receive(line);
-    } catch (err) {
-      this.noteUnhandled(err);
-    }
-  }
-
-  private noteUnhandled(err: unknown): void {
-    this.log.line('host', `a message from the server could not be handled: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   private receive(line: Buffer): void {

@@ -1,8 +1,8 @@
 import type { ToolSummary } from './listCache';
-import { Emitter } from '../../shared/emitter';
+import { Emitter, type Disposable, type Event } from '../../shared/emitter';
 import type { Backend } from '../backends/backend';
 import type { InitializeParams, InitializeResult, JsonRpcMessage } from '../backends/jsonRpc';
-import { toSharedMcpError } from '../../shared/errors';
+import { SharedMcpError, toSharedMcpError } from '../../shared/errors';
 import type { ClientSession } from './clientSession';
 import type { BackendSource, McpEndpoint } from './mcpEndpoint';
 import { Multiplexer, type MuxOptions } from './multiplexer';
@@ -14,6 +14,8 @@ export interface PerSessionOptions extends Omit<MuxOptions, 'passthroughInit'> {
   closeBackend(backend: Backend): Promise<void>;
   /** Stop a session's backend after this long without a message (it starts again on the next one). */
   idleTimeoutMs(): number | undefined;
+  /** The config or a secret changed what a session's process gets: every session lets go of its own (the reason). */
+  onDidRequireRestart: Event<string>;
 }
 
 /** One backend that belongs to one session: opened on demand with the client's initialize, closed when the session ends or idles. */
@@ -53,6 +55,13 @@ class OwnBackend implements BackendSource {
     if (count === 0) this.close();
   }
 
+  /** Whether the session has a backend now; a restart lets go of it, and its next message opens a new one. */
+  restart(): boolean {
+    const had = this.current !== undefined;
+    this.stopCurrent();
+    return had;
+  }
+
   /** A message came: the idle countdown starts again. */
   touch(): void {
     const idleMs = this.options.idleTimeoutMs();
@@ -86,27 +95,45 @@ class OwnBackend implements BackendSource {
   }
 }
 
+/** One session's mux and the backend of its own. */
+interface Own {
+  mux: Multiplexer;
+  source: OwnBackend;
+}
+
 /** `sharing: "per-session"`: every session gets its own backend and its own mux; initialize passes through. */
 export class PerSessionEndpoint implements McpEndpoint {
   private readonly onDidEndSessionEmitter = new Emitter<ClientSession>();
   readonly onDidEndSession = this.onDidEndSessionEmitter.event;
-  private readonly muxes = new Map<ClientSession, { mux: Multiplexer; source: OwnBackend }>();
+  private readonly muxes = new Map<ClientSession, Own>();
+  /** Sessions whose initialize is still opening their backend: dispose aborts them. */
+  private readonly opening = new Set<Own>();
+  private readonly subscription: Disposable;
   private disposed = false;
 
-  constructor(private readonly options: PerSessionOptions) {}
+  constructor(private readonly options: PerSessionOptions) {
+    this.subscription = options.onDidRequireRestart((reason) => this.restartAll(reason));
+  }
 
   async open(session: ClientSession): Promise<InitializeResult> {
+    if (this.disposed) throw this.removed();
     const source: OwnBackend = new OwnBackend(session.record.init, this.options, () => (mux.stats(session)?.inFlight ?? 0) > 0);
     const mux = new Multiplexer(source, { ...this.options, passthroughInit: true });
+    const own = { mux, source };
+    this.opening.add(own);
     try {
       const result = await mux.open(session);
-      this.muxes.set(session, { mux, source });
+      // Removed meanwhile: no process may stay for a server that is gone.
+      if (this.disposed) throw this.removed();
+      this.muxes.set(session, own);
       source.touch();
       return result;
     } catch (err) {
       source.close();
       mux.dispose();
-      throw err;
+      throw this.disposed ? this.removed() : err;
+    } finally {
+      this.opening.delete(own);
     }
   }
 
@@ -149,11 +176,27 @@ export class PerSessionEndpoint implements McpEndpoint {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.subscription.dispose();
+    // Their open is aborted (the process stops while it starts); open() then answers that the server is gone.
+    for (const own of [...this.opening]) {
+      own.source.close();
+      own.mux.dispose();
+    }
     for (const [session, entry] of [...this.muxes]) {
       this.muxes.delete(session);
       entry.mux.dispose(); // answers what was in flight, then stops the session's process
       this.onDidEndSessionEmitter.fire(session);
     }
     this.onDidEndSessionEmitter.dispose();
+  }
+
+  /** Every session lets go of its process; the next message of each opens one with the new config or secret. */
+  private restartAll(reason: string): void {
+    const restarted = [...this.muxes.values()].filter((own) => own.source.restart()).length;
+    if (restarted > 0) this.options.log.line('host', `${reason}: ${restarted} session${restarted > 1 ? 's' : ''}' own process${restarted > 1 ? 'es' : ''} stopped; each starts again with its session's next message`);
+  }
+
+  private removed(): SharedMcpError {
+    return new SharedMcpError('SERVER_UNAVAILABLE', `server "${this.options.name}" was removed or reconfigured`);
   }
 }

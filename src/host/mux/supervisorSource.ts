@@ -4,10 +4,11 @@ import type { ServerSupervisor } from '../supervisor/serverSupervisor';
 import type { BackendSource } from './mcpEndpoint';
 
 /**
- * States in which a start is under way, so a request waits for it: starting, idle (the request starts it), and
- * stopping (a restart passes through it; a plain stop ends in stopped, which answers at once). Every other state
- * (crashed, failed, needs-secret, needs-auth, stopped, disabled) answers at once: nothing would come of waiting that
- * the client should not hear now.
+ * States in which a start is under way or will be, so a request waits for it: starting; idle (the request starts
+ * it); and stopping: a restart (manual, for a config change, for a changed secret) goes from stopping straight to
+ * starting, an idle stop ends in idle (then the request starts it), and a plain stop ends in stopped, which answers
+ * at once. Every other state (crashed, failed, needs-secret, needs-auth, stopped, disabled) answers at once: nothing
+ * would come of waiting that the client should not hear now.
  */
 const WAITABLE = new Set(['starting', 'idle', 'stopping']);
 /** Beyond startupTimeout (the supervisor fails a start that takes longer): a stop's grace, before a restart's start. */
@@ -30,7 +31,10 @@ export class SupervisorSource implements BackendSource {
     if (s.activeBackend) return Promise.resolve(s.activeBackend);
     if (!WAITABLE.has(s.state)) return Promise.reject(unavailable(s));
     // Its failure shows as a state change, which ends the wait below with the reason.
-    if (s.state === 'idle') s.start(false).catch(() => undefined);
+    const startIfIdle = (): void => {
+      if (s.state === 'idle') s.start(false).catch(() => undefined);
+    };
+    startIfIdle();
     const waitMs = s.def.startupTimeoutMs + READY_MARGIN_MS;
     return new Promise<Backend>((resolve, reject) => {
       const done = (): void => {
@@ -44,6 +48,8 @@ export class SupervisorSource implements BackendSource {
       });
       const onState = s.onDidChangeState((c) => {
         if (!WAITABLE.has(c.state) && c.state !== 'running') (done(), reject(unavailable(s)));
+        // An idle stop that this request waited through: a lazy or idle server starts on demand.
+        else if (c.state === 'idle') startIfIdle();
       });
     });
   }

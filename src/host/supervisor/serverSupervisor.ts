@@ -6,7 +6,8 @@ import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerState } from '../../shared/controlTypes';
 import { formatBytes } from '../../shared/units';
 import type { Backend, ServerInfo } from '../backends/backend';
-import { openBackend, type OpenBackendOptions } from '../backends/openBackend';
+import type { InitializeParams } from '../backends/jsonRpc';
+import { openBackend } from '../backends/openBackend';
 import { StdioBackend } from '../backends/stdioBackend';
 import { inPlacePlan, restartNeeded } from './definitionChange';
 import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from './processTable';
@@ -16,7 +17,8 @@ import { RestartSchedule } from './restartSchedule';
 import { secretAction } from './secretAction';
 import { missingSecrets, missingSecretsMessage, secretRefs } from './serverEnv';
 import { StopGate } from './stopGate';
-import type { SupervisorDeps } from './supervisorDeps';
+import { OwnBackends } from './ownBackends';
+import { openOptions, ownProcessRecord, type OpenRequest, type SupervisorDeps } from './supervisorDeps';
 import { SupervisorState } from './supervisorState';
 import { openFailure } from './openFailure';
 
@@ -46,6 +48,10 @@ export class ServerSupervisor {
   private readonly schedule: RestartSchedule;
   private startedAt: number | undefined;
   private disposed = false;
+  /** Per-session sharing: each session's own backend, opened and closed through here. */
+  private readonly own: OwnBackends;
+  /** Per-session sharing: the config or a secret changed what a session's process gets; each session lets go of its own. */
+  readonly onDidRequireRestart: OwnBackends['onDidRequireRestart'];
   /** A remote refused its credentials while its start was completing (before it became the backend). */
   private refusedWhileStarting: { gen: number; reason: string } | undefined;
   serverInfo: ServerInfo | null = null;
@@ -63,6 +69,14 @@ export class ServerSupervisor {
     this.onDidChangeState = this.status.onDidChange;
     if (this.current === 'needs-secret') this.status.setError(missingSecretsMessage(this.missingSecrets()));
     this.schedule = new RestartSchedule(definition, this.clock);
+    this.own = new OwnBackends({
+      name: definition.name,
+      open: (init, signal, onNeedsAuth) => this.openOwnNow(init, signal, onNeedsAuth),
+      graceMs: () => this.deps.stopGraceMs(),
+      forget: (pid) => this.deps.tracker.remove(ownProcessRecord(this.name, pid), pid),
+      log: deps.log,
+    });
+    this.onDidRequireRestart = this.own.onDidRequireRestart;
   }
 
   get name(): string {
@@ -104,7 +118,7 @@ export class ServerSupervisor {
   /** Waits until every old process is gone, then starts, unless a stop was requested after `stops` was counted. */
   private async startUnlessStoppedSince(stops: number, manual: boolean): Promise<void> {
     if (this.disposed) throw hostStopping();
-    if (this.definition.disabled) throw new SharedMcpError('SERVER_DISABLED', `server "${this.name}" is disabled in the config`);
+    if (this.definition.disabled) throw disabledError(this.name);
     await this.gate.quiet();
     if (this.disposed) throw hostStopping();
     if (this.gate.requested !== stops) return;
@@ -112,23 +126,35 @@ export class ServerSupervisor {
     if (this.definition.sharing === 'per-session') return;
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;
+    return this.begin(manual);
+  }
+
+  /** Starts now (nothing of an old process is left); checked first: nothing is spawned (or flickers through starting) without its secrets. */
+  private begin(manual: boolean): Promise<void> {
     if (manual) {
       this.schedule.reset();
       this.setError(null);
     }
     this.clearTimers();
-    // Checked before anything starts: nothing is spawned (or flickers through starting) without its secrets.
     const missing = this.missingSecrets();
-    if (missing.length > 0) return this.settle('needs-secret', missingSecretsMessage(missing));
-    await this.launch();
+    if (missing.length > 0) {
+      this.settle('needs-secret', missingSecretsMessage(missing));
+      return Promise.resolve();
+    }
+    return this.launch();
   }
 
   /** Stops the server and its whole process tree; resolves when nothing of it is left, including earlier stops. */
   stop(next: ServerState = 'stopped'): Promise<void> {
-    return this.gate.stop((previous) => this.stopNow(next, previous));
+    return this.stopThen(() => this.setState(this.definition.disabled ? 'disabled' : next, null));
   }
 
-  private async stopNow(next: ServerState, previous: Promise<void> | undefined): Promise<void> {
+  /** Stops; then, unless another stop came after this one, `settle` puts the server in the state it ends in. */
+  private stopThen(settle: () => void): Promise<void> {
+    return this.gate.stop((previous) => this.stopNow(previous, settle));
+  }
+
+  private async stopNow(previous: Promise<void> | undefined, settle: () => void): Promise<void> {
     const gen = ++this.generation;
     this.clearTimers();
     this.abortLaunch?.abort();
@@ -139,35 +165,43 @@ export class ServerSupervisor {
     await previous;
     await this.launching; // an aborted start resolves once its process is gone
     await this.gate.allClosed();
-    if (gen === this.generation) this.setState(this.definition.disabled ? 'disabled' : next, null);
+    if (gen === this.generation) settle();
   }
 
-  /** Stops; resolves with the stop count right after this stop, which a following start compares with. */
-  private async stopCounted(): Promise<number> {
-    const stopped = this.stop();
-    const stops = this.gate.requested;
-    await stopped;
-    return stops;
+  /**
+   * Stops and starts again. The start begins in the same step as the end of the stop, so the server goes from
+   * stopping straight to starting: nobody (status, events, a request waiting for it) sees a `stopped` that is not
+   * meant. Resolves once the new start has settled.
+   */
+  private async restartNow(manual: boolean): Promise<void> {
+    await this.stopThen(() => this.startAfterStop(manual));
+    await this.launching;
+  }
+
+  /** The end of a restart's stop: starts, unless the server may not run now (disabled, per-session, the host stopping); then it rests. */
+  private startAfterStop(manual: boolean): void {
+    if (this.disposed || this.definition.disabled || this.definition.sharing === 'per-session') return this.rest();
+    detach(this.begin(manual), (err) => this.note('the restart', err));
   }
 
   async restart(): Promise<void> {
-    await this.startUnlessStoppedSince(await this.stopCounted(), true);
+    await this.restartNow(true);
   }
 
   /**
    * Applies a changed definition. A change that reaches the process (definitionChange.ts) restarts a server that
-   * was up (started, not awaited); one that was not takes its resting state. Anything else is applied in place:
-   * the process and every call in flight go on.
+   * was up (started, not awaited); one that was not takes its resting state, and so does one now disabled.
+   * Anything else is applied in place: the process and every call in flight go on.
    */
   async update(def: ServerDefinition): Promise<void> {
     const before = this.definition;
     if (!restartNeeded(before, def)) return this.applyInPlace(before, def);
     const wasUp = ['running', 'starting', 'crashed'].includes(this.current);
-    const stops = await this.stopCounted();
+    // Taken before the stop, so the stop ends in the new definition's state (disabled, idle) and nothing reads the old one after.
     this.definition = def;
     this.schedule.replace(def);
-    this.rest();
-    if (wasUp || def.autoStart === true) this.startUnlessStoppedSince(stops, false).catch((err: unknown) => this.note('the restart with the new config', err));
+    if (def.sharing === 'per-session') this.own.outdate('config changed');
+    await this.stopThen(() => (wasUp || def.autoStart === true ? this.startAfterStop(false) : this.rest()));
   }
 
   private applyInPlace(before: ServerDefinition, def: ServerDefinition): void {
@@ -202,15 +236,14 @@ export class ServerSupervisor {
   async secretsChanged(changed: readonly string[]): Promise<void> {
     const used = secretRefs(this.definition).filter((n) => changed.includes(n));
     if (this.disposed || used.length === 0) return;
+    if (this.definition.sharing === 'per-session') this.own.outdate(`secret${used.length > 1 ? 's' : ''} ${used.join(', ')} changed`);
     const missing = this.missingSecrets();
     const lazy = this.definition.autoStart === 'lazy' || this.definition.sharing === 'per-session';
     try {
       switch (secretAction(this.current, lazy, missing)) {
-        case 'restart': {
+        case 'restart':
           this.deps.log.line('host', `secret${used.length > 1 ? 's' : ''} ${used.join(', ')} changed: restarting`);
-          const stops = await this.stopCounted();
-          return await this.startUnlessStoppedSince(stops, false);
-        }
+          return await this.restartNow(false);
         case 'wait':
           return this.settle('needs-secret', missingSecretsMessage(missing));
         case 'rest':
@@ -253,13 +286,29 @@ export class ServerSupervisor {
     }
   }
 
+  /**
+   * Opens a backend of one session's own (per-session sharing), initialized with its client's params; closeOwn
+   * stops it. Aborting the signal stops it while it starts. Refused for a disabled server and after dispose.
+   */
+  openOwn(init: InitializeParams, signal: AbortSignal): Promise<Backend> {
+    return this.own.open(init, signal);
+  }
+
+  /** Stops a session's own backend; never rejects. dispose waits for it. */
+  closeOwn(backend: Backend): Promise<void> {
+    return this.own.close(backend);
+  }
+
+  /** Stops the server, then waits for every session's own process to be gone too; idempotent. */
   dispose(): Promise<void> {
     if (this.disposed) return Promise.resolve();
     this.disposed = true;
-    return this.stop().finally(() => {
-      this.status.dispose();
-      this.onDidChangeBackendEmitter.dispose();
-    });
+    return this.stop()
+      .finally(() => this.own.dispose())
+      .finally(() => {
+        this.status.dispose();
+        this.onDidChangeBackendEmitter.dispose();
+      });
   }
 
   private launch(): Promise<void> {
@@ -277,7 +326,7 @@ export class ServerSupervisor {
     this.setState('starting', null);
     let backend: Backend;
     try {
-      backend = await (this.deps.openBackend ?? openBackend)(this.definition, this.openOptions(gen, abort.signal));
+      backend = await this.openNow({ signal: abort.signal, init: this.deps.initParams(), recordOf: () => this.name, onNeedsAuth: (reason) => this.needsAuth(gen, reason) });
     } catch (err) {
       if (gen !== this.generation) return;
       const failure = openFailure(toSharedMcpError(err), this.definition);
@@ -288,21 +337,15 @@ export class ServerSupervisor {
     this.adopt(gen, backend);
   }
 
-  private openOptions(gen: number, signal: AbortSignal): OpenBackendOptions {
-    return {
-      baseEnv: this.deps.baseEnv(),
-      secrets: this.deps.secrets,
-      log: this.deps.log,
-      signal,
-      graceMs: this.deps.stopGraceMs(),
-      init: this.deps.initParams(),
-      maxMessageBytes: this.deps.maxMessageBytes(),
-      limits: () => this.definition,
-      onSpawn: (pid) => this.deps.tracker.add(this.name, pid),
-      onSpawnUndone: (pid) => this.deps.tracker.remove(this.name, pid),
-      onNeedsAuth: (reason) => this.needsAuth(gen, reason),
-      redact: (text) => this.status.clean(text),
-    };
+  /** Starts or connects a backend with the definition as it is now. */
+  private openNow(request: OpenRequest): Promise<Backend> {
+    return (this.deps.openBackend ?? openBackend)(this.definition, openOptions(this.deps, () => this.definition, request));
+  }
+
+  private openOwnNow(init: InitializeParams, signal: AbortSignal, onNeedsAuth: () => void): Promise<Backend> {
+    if (this.disposed) return Promise.reject(hostStopping());
+    if (this.definition.disabled) return Promise.reject(disabledError(this.name));
+    return this.openNow({ signal, init, recordOf: (pid) => ownProcessRecord(this.name, pid), onNeedsAuth });
   }
 
   /** A backend that finished starting becomes the server's, unless a stop or a refusal came first. */
@@ -389,8 +432,9 @@ export class ServerSupervisor {
     this.setState('crashed', `${reason}; restarting in ${Math.round(decision.delayMs / 100) / 10}s`);
   }
 
-  /** Ends in a state that waits for the user, with the reason. */
+  /** Ends in a state that waits for the user, with the reason; no timer (a restart, the idle stop) may move it on. */
   private settle(state: 'failed' | 'needs-auth' | 'needs-secret', reason: string): void {
+    this.clearTimers();
     const clean = this.status.clean(reason);
     if (state === this.current && clean === this.lastError) return; // asked again (`up`), nothing new to tell
     this.setError(clean);
@@ -448,4 +492,8 @@ export class ServerSupervisor {
   private note(what: string, err: unknown): void {
     this.deps.log.line('host', `${what} failed: ${toSharedMcpError(err).message}`);
   }
+}
+
+function disabledError(name: string): SharedMcpError {
+  return new SharedMcpError('SERVER_DISABLED', `server "${name}" is disabled in the config`);
 }

@@ -80,6 +80,23 @@ describe('config hot reload (real host)', function () {
     }
   });
 
+  it('disabling a running server stops it and logs no failure (regression: "the restart with the new config failed: … disabled")', async () => {
+    t = await TestHome.started({ echo: fixture('fixtureServer.js') });
+    const events: HostEvent[] = [];
+    const sub = new ControlClient((await t.registry())!).events((e) => events.push(e), () => undefined);
+    try {
+      await t.writeConfig({ echo: fixture('fixtureServer.js', { disabled: true }) });
+      await t.waitFor(() => events.some((e) => e.type === 'config-reloaded'), 10_000, 'the reload');
+      await t.waitForState('echo', 'disabled');
+      const log = (await t.cli(['logs', 'echo', '-n', '200'])).stdout;
+      assert.doesNotMatch(log, /failed/);
+      const states = events.flatMap((e) => (e.type === 'server-state' ? [e.state] : []));
+      assert.deepEqual(states, ['stopping', 'disabled']);
+    } finally {
+      sub.dispose();
+    }
+  });
+
   it('keeps the running config when the new file is invalid, reports it, and recovers when fixed', async () => {
     t = await TestHome.create({ echo: fixture('fixtureServer.js') });
     await t.cli(['up']);

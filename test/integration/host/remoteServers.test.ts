@@ -139,6 +139,28 @@ describe('remote servers (real HTTP servers)', function () {
     }
   });
 
+  it('a per-session remote refused after initialize reopens on the next call once the server accepts again (regression: the session kept a closed connection and the call hung)', async () => {
+    remote = await ProtectedRemote.start(['own-token-4b8e1d2a']);
+    // Before the fix the call after the refusal waited for requestTimeout: keep it short, so the test fails fast.
+    t = await TestHome.create({ own: { type: 'http', url: remote.url, sharing: 'per-session', requestTimeout: '8s', headers: { Authorization: 'Bearer ${secret:OWN_TOKEN}' } } });
+    await t.cli(['up']);
+    await new ControlClient((await t.registry())!).setSecrets({ set: { OWN_TOKEN: 'own-token-4b8e1d2a' } });
+    await t.waitForState('own', 'idle');
+    const { client } = await connect(t, 'own');
+    try {
+      assert.equal(textOf(await client.callTool({ name: 'echo', arguments: { text: 'first' } })), 'first');
+      remote.deny = { status: 401, challenge: 'Bearer error="invalid_token"' };
+      const refused = await client.callTool({ name: 'echo', arguments: { text: 'refused' } }).then(() => undefined, (e: unknown) => e);
+      assert.match(String((refused as Error)?.message), /server "own" needs sign-in: the server refused the credentials \(HTTP 401, invalid_token\)/);
+      remote.deny = undefined;
+      const initializes = remote.initializeCount;
+      assert.equal(textOf(await client.callTool({ name: 'echo', arguments: { text: 'back' } }, undefined, { timeout: 30_000 })), 'back');
+      assert.equal(remote.initializeCount, initializes + 1, 'the session opened a new connection of its own');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('retries an unreachable remote with backoff and connects once it is up', async () => {
     const port = await freePort();
     t = await TestHome.create({ later: { type: 'http', url: `http://127.0.0.1:${port}/mcp`, resourceLimits: { restartDelay: 300 } } });

@@ -1,7 +1,13 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CredentialSource } from '../../../../src/host/backends/credentialSource';
 import type { JsonRpcMessage } from '../../../../src/host/backends/jsonRpc';
 import { REMOTE_ERROR_TEXT_CHARS } from '../../../../src/host/backends/postFailure';
@@ -12,6 +18,65 @@ import { ServerLog } from '../../../../src/host/logs/serverLog';
 import { parseConfig } from '../../../../src/shared/config/loadConfig';
 import { Emitter } from '../../../../src/shared/emitter';
 import { ProtectedRemote } from '../../../helpers/protectedRemote';
+import { until } from '../../../helpers/until';
+import { Deferred } from '../../../helpers/fakeOpener';
+
+/**
+ * A real remote (the SDK's Server, answering each POST with JSON, as stateless servers do) whose tool holds its
+ * answer until released: the HTTP request of every call stays open while the server "works".
+ */
+class SlowJsonRemote {
+  received = 0;
+  private readonly released = new Deferred<void>();
+  private readonly transports = new Map<string, StreamableHTTPServerTransport>();
+
+  private constructor(private readonly server: http.Server) {}
+
+  static async start(): Promise<SlowJsonRemote> {
+    let remote: SlowJsonRemote | undefined;
+    const server = http.createServer((req, res) => {
+      remote?.handle(req, res).catch((err: unknown) => void (res.headersSent || res.writeHead(500).end(String(err))));
+    });
+    remote = new SlowJsonRemote(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return remote;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/mcp`;
+  }
+
+  /** Every held call is answered now, and later ones at once. */
+  releaseNow(): void {
+    this.released.resolve();
+  }
+
+  async close(): Promise<void> {
+    this.releaseNow();
+    await Promise.all([...this.transports.values()].map((t) => t.close().catch(() => undefined)));
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown) : undefined;
+    let transport = this.transports.get(String(req.headers['mcp-session-id']));
+    if (!transport) {
+      const created = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), enableJsonResponse: true, onsessioninitialized: (id) => void this.transports.set(id, created) });
+      const server = new Server({ name: 'slow-json', version: '1.0.0' }, { capabilities: { tools: {} } });
+      server.setRequestHandler(CallToolRequestSchema, async () => {
+        this.received++;
+        await this.released.promise;
+        return { content: [{ type: 'text' as const, text: 'done' }] };
+      });
+      await server.connect(created);
+      transport = created;
+    }
+    await transport.handleRequest(req, res, body);
+  }
+}
 
 const DEEP = 6000;
 const deepJson = (): string => '{"a":'.repeat(DEEP) + '1' + '}'.repeat(DEEP);
@@ -100,6 +165,15 @@ describe('RemoteBackend (a real protected Streamable HTTP server)', function () 
     assert.equal((after.error?.data as { code?: string }).code, 'NEEDS_AUTH', 'a request after the refusal is answered at once');
   });
 
+  it('close() fires onDidExit once, as every end of a backend does (regression: a closed per-session remote stayed current)', async () => {
+    const b = await connect();
+    const exits: string[] = [];
+    b.onDidExit((reason) => exits.push(reason));
+    await b.close();
+    await b.close();
+    assert.deepEqual(exits, ['closed by the host']);
+  });
+
   it('refuses, for its caller alone, a message over the server\'s maxMessageSize; one that cannot be serialized; both send nothing', async () => {
     const b = await connect();
     const before = remote.seen.length;
@@ -111,6 +185,30 @@ describe('RemoteBackend (a real protected Streamable HTTP server)', function () 
     assert.equal(remote.seen.length, before, 'nothing reached the server');
     const answers = attach(b);
     assert.equal((await call(b, answers, 11, 'echo')).error, undefined, 'the connection is unharmed');
+  });
+
+  it('counts a request towards maxQueueSize only until its body is sent, not while the server works on it (regression: SERVER_BUSY for slow large calls)', async () => {
+    const slow = await SlowJsonRemote.start();
+    try {
+      const def = parseConfig(JSON.stringify({ mcpServers: { slow: { type: 'http', url: slow.url, resourceLimits: { maxQueueSize: '4M' } } } }), path.join(dir, 'config.jsonc')).servers[0];
+      backend = await RemoteBackend.connect(def, { credentials, init: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'test', version: '1' } }, timeoutMs: 10_000, log, signal: new AbortController().signal, limits: () => def, onNeedsAuth: () => undefined });
+      const b = backend;
+      const answers = attach(b);
+      const text = 'x'.repeat(3 * 1024 * 1024);
+      const calls: Array<Promise<JsonRpcMessage>> = [];
+      // Each 3 MB call is sent once the one before reached the server (which holds every answer): 6 MB would be over the cap.
+      for (let id = 1; id <= 3; id++) {
+        calls.push(new Promise((resolve) => answers.set(id, resolve)));
+        b.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'hold', arguments: { text } } });
+        await until(`call ${id} to reach the server`, () => slow.received >= id);
+      }
+      slow.releaseNow();
+      for (const answer of await Promise.all(calls)) assert.equal(answer.error, undefined, JSON.stringify(answer.error));
+    } finally {
+      await backend?.close();
+      backend = undefined;
+      await slow.close();
+    }
   });
 
   it('turns an answer nested 6,000 deep into an error for its caller', async () => {

@@ -70,6 +70,17 @@ describe('StdioBackend (a real fixture server process)', function () {
     assert.doesNotThrow(() => b.send({ jsonrpc: '2.0', id: 1, method: 'ping' }));
   });
 
+  it('close() fires onDidExit once, as every end of a backend does (the Backend contract)', async () => {
+    const b = await start();
+    const exits: string[] = [];
+    const exited = new Promise<void>((resolve) => b.onDidExit((reason) => (exits.push(reason), resolve())));
+    await b.close(1000);
+    await exited;
+    await b.close(1000);
+    assert.equal(exits.length, 1, exits.join(' | '));
+    assert.match(exits[0], /^exited with /);
+  });
+
   function answersOf(b: StdioBackend): Answers {
     const answers: Answers = new Map();
     b.attach((m) => answers.get(m.id)?.(m));

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { parseServerLine, topLevelIdAndMethod, tooDeepAction } from '../../../../src/host/backends/inboundMessage';
+import { handleSafely, parseServerLine, topLevelIdAndMethod, tooDeepAction } from '../../../../src/host/backends/inboundMessage';
 import { MAX_JSON_DEPTH } from '../../../../src/shared/jsonDepth';
 
 const nest = (n: number): string => '['.repeat(n) + ']'.repeat(n);
@@ -53,5 +53,17 @@ describe('tooDeepAction', () => {
     assert.equal(refuse.kind === 'refuse' && refuse.reply.error?.code, -32600);
     assert.equal(tooDeepAction(undefined, true).kind, 'drop');
     assert.equal(tooDeepAction(undefined, false).kind, 'drop');
+  });
+});
+
+describe('handleSafely (one definition for both backends)', () => {
+  it('notes what a handler throws in the server log and throws nothing', () => {
+    const lines: string[] = [];
+    const log = { line: (_stream: string, text: string) => void lines.push(text) };
+    assert.doesNotThrow(() => handleSafely(log, () => {
+      throw new RangeError('Maximum call stack size exceeded');
+    }));
+    handleSafely(log, () => undefined);
+    assert.deepEqual(lines, ['a message from the server could not be handled: Maximum call stack size exceeded']);
   });
 });

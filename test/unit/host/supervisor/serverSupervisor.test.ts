@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import type { ServerState } from '../../../../src/shared/controlTypes';
 import { SharedMcpError } from '../../../../src/shared/errors';
 import { ServerSupervisor, type SupervisorDeps } from '../../../../src/host/supervisor/serverSupervisor';
-import { Deferred, FakeOpener, definition, fakeDeps } from '../../../helpers/fakeOpener';
+import { SupervisorSource } from '../../../../src/host/mux/supervisorSource';
+import { Deferred, FakeOpener, definition, fakeDeps, memoryLog } from '../../../helpers/fakeOpener';
 import { FakeClock } from '../../../helpers/fakeClock';
 
 /** Resolves when the supervisor is in `state` (at once if it is). */
@@ -208,6 +209,80 @@ describe('ServerSupervisor (fake backend, fake clock)', () => {
       await running;
       assert.equal(opener.backends.length, 1);
     });
+  });
+
+  describe('a request waiting for the server while it restarts (regression: a false "stopped", or a hang after an idle stop)', () => {
+    /** Starts the server, makes its stop slow, runs `restart`, and asks for the backend while the old one is stopping. */
+    async function waitThrough(restart: () => Promise<void>, startedBy: Promise<void> = Promise.resolve()): Promise<void> {
+      await supervisor.start();
+      const old = opener.last;
+      old.closing = new Deferred<void>();
+      const stopping = reach(supervisor, 'stopping');
+      const restarted = restart();
+      await stopping;
+      const waiting = new SupervisorSource(supervisor).ready();
+      old.closing.resolve();
+      const [got] = await Promise.all([waiting, restarted, startedBy]);
+      assert.equal(got, opener.last, 'the request got the new backend');
+      assert.notEqual(opener.last, old);
+      assert.equal(supervisor.state, 'running');
+      assert.ok(!states.includes('stopped'), `no stopped between: ${states.join(' → ')}`);
+    }
+
+    it('a manual restart', async () => {
+      make();
+      await waitThrough(() => supervisor.restart());
+      assert.deepEqual(states, ['starting', 'running', 'stopping', 'starting', 'running']);
+    });
+
+    it('a config change that reaches the process', async () => {
+      make();
+      await waitThrough(() => supervisor.update(definition({ args: ['--new'] })), Promise.resolve());
+      await reach(supervisor, 'running');
+    });
+
+    it('a changed secret', async () => {
+      const values: Record<string, string> = { KEY: 'one' };
+      make({ env: { KEY: '${secret:KEY}' } }, { secrets: (n) => values[n] });
+      await waitThrough(() => {
+        values.KEY = 'two';
+        return supervisor.secretsChanged(['KEY']);
+      });
+    });
+
+    it('an idle stop: the request starts the server again once it is idle', async () => {
+      make({ idleTimeout: '2s', startupTimeout: '1s' });
+      supervisor.setSessionCount(0);
+      await waitThrough(async () => {
+        supervisor.setSessionCount(0);
+        clock.advance(2000);
+      }, reach(supervisor, 'idle').then(() => reach(supervisor, 'running')));
+      assert.deepEqual(states, ['starting', 'running', 'stopping', 'idle', 'starting', 'running']);
+    });
+  });
+
+  it('needs-auth stays needs-auth: the idle timer of a server with no session is cleared (regression: it became idle)', async () => {
+    make({ idleTimeout: '2s' });
+    await supervisor.start();
+    supervisor.setSessionCount(0);
+    assert.equal(clock.pending, 1, 'the idle countdown runs');
+    opener.last.options.onNeedsAuth('server "srv" needs sign-in: the server refused the credentials (HTTP 401)');
+    assert.equal(clock.pending, 0, 'no timer left');
+    clock.advance(60_000);
+    assert.equal(supervisor.state, 'needs-auth');
+  });
+
+  it('disabling a running server stops it without trying to start it (regression: a spurious "restart … failed" line)', async () => {
+    const log = memoryLog(clock);
+    make({}, { log });
+    await supervisor.start();
+    await supervisor.update(definition({ disabled: true }));
+    // A start would have failed by the next turn of the event loop (it throws before any await).
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = log.tail().map((l) => l.text);
+    assert.ok(!lines.some((l) => /failed/.test(l)), lines.join('\n'));
+    assert.equal(supervisor.state, 'disabled');
+    assert.deepEqual(states, ['starting', 'running', 'stopping', 'disabled']);
   });
 
   it('needs-auth when a remote refuses its credentials after initialize: backend closed, no retry', async () => {

@@ -1,4 +1,5 @@
 import { SharedMcpError } from '../../shared/errors';
+import { formatTimeout } from '../../shared/units';
 import type { Backend } from '../backends/backend';
 import type { ServerSupervisor } from '../supervisor/serverSupervisor';
 import type { BackendSource } from './mcpEndpoint';
@@ -42,7 +43,7 @@ export class SupervisorSource implements BackendSource {
         onBackend.dispose();
         onState.dispose();
       };
-      const timer = setTimeout(() => (done(), reject(new SharedMcpError('TIMEOUT', `${s.name} did not become ready within ${Math.round(waitMs / 1000)}s; see its log (shared-mcp logs ${s.name})`))), waitMs);
+      const timer = setTimeout(() => (done(), reject(new SharedMcpError('TIMEOUT', `${s.name} did not become ready within ${formatTimeout(waitMs)}; see its log (shared-mcp logs ${s.name})`))), waitMs);
       const onBackend = s.onDidChangeBackend((b) => {
         if (b) (done(), resolve(b));
       });

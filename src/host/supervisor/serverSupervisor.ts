@@ -1,74 +1,34 @@
 import { detach } from '../../shared/detach';
-import { SharedMcpError, hostStopping, toSharedMcpError } from '../../shared/errors';
-import { systemClock, type Clock } from '../../shared/clock';
-import { Emitter } from '../../shared/emitter';
+import { hostStopping } from '../../shared/errors';
 import type { ServerDefinition } from '../../shared/config/configTypes';
 import type { ServerState } from '../../shared/controlTypes';
 import { formatBytes } from '../../shared/units';
-import type { Backend, ServerInfo } from '../backends/backend';
+import type { Backend } from '../backends/backend';
 import type { InitializeParams } from '../backends/jsonRpc';
-import { openBackend } from '../backends/openBackend';
 import { StdioBackend } from '../backends/stdioBackend';
 import { inPlacePlan, restartNeeded } from './definitionChange';
-import { processTree, readProcessTable, treeRssBytes, type ProcessInfo } from './processTable';
-import { IdleTimer } from './idleTimer';
-import { CRASH_WINDOW_MS } from './restartPolicy';
-import { RestartSchedule } from './restartSchedule';
+import { treeRssBytes, type ProcessInfo } from './processTable';
 import { secretAction } from './secretAction';
-import { missingSecrets, missingSecretsMessage, secretRefs } from './serverEnv';
-import { StopGate } from './stopGate';
+import { missingSecretsMessage, secretRefs } from './serverEnv';
 import { OwnBackends } from './ownBackends';
-import { openOptions, ownProcessRecord, type OpenRequest, type SupervisorDeps } from './supervisorDeps';
-import { SupervisorState } from './supervisorState';
-import { openFailure } from './openFailure';
+import { ownProcessRecord, type SupervisorDeps } from './supervisorDeps';
+import { SupervisorCore, disabledError } from './supervisorCore';
 
 export type { StateChange } from './supervisorState';
 export type { SupervisorDeps } from './supervisorDeps';
 
-const REASON_STDERR_LINES = 5;
-
 /**
  * Runs one configured server: start, stop, restart with exponential backoff, crash-loop detection, memory limit
- * and idle stop. Every state change fires onDidChangeState. A generation counter makes late callbacks of a
- * replaced backend harmless.
+ * and idle stop (SupervisorCore holds the lifecycle). Every state change fires onDidChangeState.
  */
-export class ServerSupervisor {
-  private readonly status: SupervisorState;
-  readonly onDidChangeState: SupervisorState['onDidChange'];
-  private readonly onDidChangeBackendEmitter = new Emitter<Backend | undefined>();
-  /** Fires with the new backend once it is ready, and with undefined the moment it is gone (exit, stop, restart). */
-  readonly onDidChangeBackend = this.onDidChangeBackendEmitter.event;
-  private backend: Backend | undefined;
-  private generation = 0;
-  private launching: Promise<void> | undefined;
-  private readonly gate = new StopGate();
-  private abortLaunch: AbortController | undefined;
-  private readonly clock: Clock;
-  private readonly idle: IdleTimer;
-  private readonly schedule: RestartSchedule;
-  private startedAt: number | undefined;
-  private disposed = false;
+export class ServerSupervisor extends SupervisorCore {
   /** Per-session sharing: each session's own backend, opened and closed through here. */
   private readonly own: OwnBackends;
   /** Per-session sharing: the config or a secret changed what a session's process gets; each session lets go of its own. */
   readonly onDidRequireRestart: OwnBackends['onDidRequireRestart'];
-  /** A remote refused its credentials while its start was completing (before it became the backend). */
-  private refusedWhileStarting: { gen: number; reason: string } | undefined;
-  serverInfo: ServerInfo | null = null;
 
-  constructor(
-    private definition: ServerDefinition,
-    private readonly deps: SupervisorDeps,
-  ) {
-    this.clock = deps.clock ?? systemClock;
-    this.idle = new IdleTimer((idleMs) => {
-      this.deps.log.line('host', `no session for ${Math.round(idleMs / 1000)}s: stopping until the next request`);
-      this.stop('idle').catch((err: unknown) => this.note('the idle stop', err));
-    }, this.clock);
-    this.status = new SupervisorState(definition.name, this.restingState(), deps.redact);
-    this.onDidChangeState = this.status.onDidChange;
-    if (this.current === 'needs-secret') this.status.setError(missingSecretsMessage(this.missingSecrets()));
-    this.schedule = new RestartSchedule(definition, this.clock);
+  constructor(definition: ServerDefinition, deps: SupervisorDeps) {
+    super(definition, deps);
     this.own = new OwnBackends({
       name: definition.name,
       open: (init, signal, onNeedsAuth) => this.openOwnNow(init, signal, onNeedsAuth),
@@ -77,37 +37,6 @@ export class ServerSupervisor {
       log: deps.log,
     });
     this.onDidRequireRestart = this.own.onDidRequireRestart;
-  }
-
-  get name(): string {
-    return this.definition.name;
-  }
-  get def(): ServerDefinition {
-    return this.definition;
-  }
-  get state(): ServerState {
-    return this.status.state;
-  }
-  /** Why the server is not running (or last stopped running), redacted; null when nothing went wrong. */
-  get lastError(): string | null {
-    return this.status.lastError;
-  }
-  private get current(): ServerState {
-    return this.status.state;
-  }
-  get pid(): number | null {
-    return this.backend?.pid ?? null;
-  }
-  /** The ready backend, when running. */
-  get activeBackend(): Backend | undefined {
-    return this.backend;
-  }
-  /** Restarts after crashes since the host started or the last manual start. */
-  get restarts(): number {
-    return this.schedule.restarts;
-  }
-  get startTime(): number | undefined {
-    return this.current === 'running' ? this.startedAt : undefined;
   }
 
   /** Starts the server (a manual start also clears the crash history); throws SERVER_DISABLED for disabled ones. */
@@ -127,21 +56,6 @@ export class ServerSupervisor {
     if (this.current === 'running') return;
     if (this.current === 'starting') return this.launching;
     return this.begin(manual);
-  }
-
-  /** Starts now (nothing of an old process is left); checked first: nothing is spawned (or flickers through starting) without its secrets. */
-  private begin(manual: boolean): Promise<void> {
-    if (manual) {
-      this.schedule.reset();
-      this.setError(null);
-    }
-    this.clearTimers();
-    const missing = this.missingSecrets();
-    if (missing.length > 0) {
-      this.settle('needs-secret', missingSecretsMessage(missing));
-      return Promise.resolve();
-    }
-    return this.launch();
   }
 
   /** Stops the server and its whole process tree; resolves when nothing of it is left, including earlier stops. */
@@ -227,11 +141,6 @@ export class ServerSupervisor {
     if (this.current === 'stopped' || this.current === 'failed') this.rest();
   }
 
-  /** The secrets this server refers to that the host lacks. */
-  missingSecrets(): string[] {
-    return missingSecrets(this.definition, this.deps.secrets);
-  }
-
   /** Secrets changed (their names): see secretAction for what a server does then. Never rejects. */
   async secretsChanged(changed: readonly string[]): Promise<void> {
     const used = secretRefs(this.definition).filter((n) => changed.includes(n));
@@ -261,31 +170,6 @@ export class ServerSupervisor {
     this.idle.update(this.definition.idleTimeoutMs, this.current === 'running', n);
   }
 
-  /** Called with each sample of the process tree: remembers its members, and over maxMemory restarts the server. */
-  observeTree(tree: ProcessInfo[], table: Map<number, ProcessInfo>): void {
-    if (this.backend instanceof StdioBackend) {
-      this.backend.knownTree = tree;
-      this.deps.tracker.observe(this.name, this.backend.pid, tree, table);
-    }
-    const max = this.definition.maxMemoryBytes;
-    const rss = treeRssBytes(tree);
-    if (!max || this.current !== 'running' || rss <= max) return;
-    const reason = `memory limit exceeded: ${formatBytes(rss)} > ${formatBytes(max)}`;
-    this.deps.log.line('host', `${reason}; restarting`);
-    const backend = this.backend;
-    const gen = ++this.generation;
-    this.setBackend(undefined);
-    this.setError(reason);
-    // Crashed, not stopping: a config change meanwhile restarts it, and a start waits for the old tree (closing).
-    this.setState('crashed', `${reason}; restarting`);
-    // A stop that comes in meanwhile wins: no restart is scheduled then.
-    if (backend) {
-      this.closeBackend(backend, this.deps.stopGraceMs())
-        .then(() => gen === this.generation && this.recordCrash(reason))
-        .catch((err: unknown) => this.note('the restart after the memory limit', err));
-    }
-  }
-
   /**
    * Opens a backend of one session's own (per-session sharing), initialized with its client's params; closeOwn
    * stops it. Aborting the signal stops it while it starts. Refused for a disabled server and after dispose.
@@ -311,141 +195,35 @@ export class ServerSupervisor {
       });
   }
 
-  private launch(): Promise<void> {
-    const p = this.open().finally(() => {
-      if (this.launching === p) this.launching = undefined;
-    });
-    this.launching = p;
-    return p;
-  }
-
-  private async open(): Promise<void> {
-    const gen = ++this.generation;
-    const abort = new AbortController();
-    this.abortLaunch = abort;
-    this.setState('starting', null);
-    let backend: Backend;
-    try {
-      backend = await this.openNow({ signal: abort.signal, init: this.deps.initParams(), recordOf: () => this.name, onNeedsAuth: (reason) => this.needsAuth(gen, reason) });
-    } catch (err) {
-      if (gen !== this.generation) return;
-      const failure = openFailure(toSharedMcpError(err), this.definition);
-      return failure.state === 'crashed' ? this.recordCrash(this.withStderr(failure.reason)) : this.settle(failure.state, failure.reason);
-    } finally {
-      if (this.abortLaunch === abort) this.abortLaunch = undefined;
+  /** Called with each sample of the process tree: remembers its members, and over maxMemory restarts the server. */
+  observeTree(tree: ProcessInfo[], table: Map<number, ProcessInfo>): void {
+    if (this.backend instanceof StdioBackend) {
+      this.backend.knownTree = tree;
+      this.deps.tracker.observe(this.name, this.backend.pid, tree, table);
     }
-    this.adopt(gen, backend);
-  }
-
-  /** Starts or connects a backend with the definition as it is now. */
-  private openNow(request: OpenRequest): Promise<Backend> {
-    return (this.deps.openBackend ?? openBackend)(this.definition, openOptions(this.deps, () => this.definition, request));
+    const max = this.definition.maxMemoryBytes;
+    const rss = treeRssBytes(tree);
+    if (!max || this.current !== 'running' || rss <= max) return;
+    const reason = `memory limit exceeded: ${formatBytes(rss)} > ${formatBytes(max)}`;
+    this.deps.log.line('host', `${reason}; restarting`);
+    const backend = this.backend;
+    const gen = ++this.generation;
+    this.setBackend(undefined);
+    this.setError(reason);
+    // Crashed, not stopping: a config change meanwhile restarts it, and a start waits for the old tree (closing).
+    this.setState('crashed', `${reason}; restarting`);
+    // A stop that comes in meanwhile wins: no restart is scheduled then.
+    if (backend) {
+      this.closeBackend(backend, this.deps.stopGraceMs())
+        .then(() => gen === this.generation && this.recordCrash(reason))
+        .catch((err: unknown) => this.note('the restart after the memory limit', err));
+    }
   }
 
   private openOwnNow(init: InitializeParams, signal: AbortSignal, onNeedsAuth: () => void): Promise<Backend> {
     if (this.disposed) return Promise.reject(hostStopping());
     if (this.definition.disabled) return Promise.reject(disabledError(this.name));
     return this.openNow({ signal, init, recordOf: (pid) => ownProcessRecord(this.name, pid), onNeedsAuth });
-  }
-
-  /** A backend that finished starting becomes the server's, unless a stop or a refusal came first. */
-  private adopt(gen: number, backend: Backend): void {
-    if (gen !== this.generation) return this.retire(backend, 0);
-    if (this.backend) this.retire(this.backend, 0); // never two live backends for one server
-    if (this.refusedWhileStarting?.gen === gen) {
-      this.retire(backend, 0);
-      return this.settle('needs-auth', this.refusedWhileStarting.reason);
-    }
-    backend.onDidExit((reason) => this.onExit(gen, backend, reason));
-    this.serverInfo = backend.serverInfo;
-    this.startedAt = this.clock.now();
-    this.setBackend(backend);
-    this.setState('running', null);
-    this.idle.update(this.definition.idleTimeoutMs, true);
-    const pid = backend.pid;
-    // A first look at the tree now, not only at the next periodic sample: a crash right away must still find grandchildren.
-    if (pid !== null) {
-      readProcessTable()
-        .then((table) => this.backend === backend && this.observeTree(processTree(table, pid), table))
-        .catch((err: unknown) => this.note('reading the process table', err));
-    }
-  }
-
-  /** A remote refused its credentials after initialize: it waits for the user (a new secret, a sign-in). */
-  private needsAuth(gen: number, reason: string): void {
-    if (gen !== this.generation) return;
-    const backend = this.backend;
-    if (!backend) {
-      if (this.current === 'starting') this.refusedWhileStarting = { gen, reason };
-      return;
-    }
-    ++this.generation;
-    this.setBackend(undefined);
-    this.retire(backend, 0);
-    this.settle('needs-auth', reason);
-  }
-
-  private onExit(gen: number, backend: Backend, reason: string): void {
-    if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
-    if (gen !== this.generation) return;
-    this.setBackend(undefined);
-    this.retire(backend, 0); // the group may hold grandchildren that outlived their parent
-    const full = this.withStderr(reason);
-    this.deps.log.line('host', full);
-    this.recordCrash(full);
-  }
-
-  /** Closes a backend on its way out without waiting for it (a start waits for it through the gate). */
-  private retire(backend: Backend, graceMs: number): void {
-    detach(this.closeBackend(backend, graceMs), (err) => this.note('stopping the server', err));
-  }
-
-  /** Closes a backend, tracked until it is gone; never rejects (a failure is logged). */
-  private closeBackend(backend: Backend, graceMs: number): Promise<void> {
-    return this.gate.track(
-      backend.close(graceMs).then(
-        () => {
-          if (backend.pid !== null) this.deps.tracker.remove(this.name, backend.pid);
-        },
-        (err: unknown) => this.note('stopping the server', err),
-      ),
-    );
-  }
-
-  private withStderr(reason: string): string {
-    const stderr = this.definition.transport === 'stdio' ? this.deps.log.tailOf('stderr', REASON_STDERR_LINES) : [];
-    return stderr.length > 0 ? `${reason}: ${stderr.join(' | ')}` : reason;
-  }
-
-  private recordCrash(reason: string): void {
-    if (this.disposed) return;
-    this.clearTimers();
-    this.setError(reason);
-    const gen = this.generation;
-    const decision = this.schedule.afterCrash(this.startedAt, () => {
-      if (gen !== this.generation) return false;
-      this.launch().catch((err: unknown) => this.note('the restart', err));
-      return true;
-    });
-    if (decision.giveUp) return this.settle('failed', `crash loop: ${decision.crashes} exits within ${CRASH_WINDOW_MS / 60_000} minutes; last: ${reason}`);
-    this.startedAt = undefined;
-    this.setState('crashed', `${reason}; restarting in ${Math.round(decision.delayMs / 100) / 10}s`);
-  }
-
-  /** Ends in a state that waits for the user, with the reason; no timer (a restart, the idle stop) may move it on. */
-  private settle(state: 'failed' | 'needs-auth' | 'needs-secret', reason: string): void {
-    this.clearTimers();
-    const clean = this.status.clean(reason);
-    if (state === this.current && clean === this.lastError) return; // asked again (`up`), nothing new to tell
-    this.setError(clean);
-    this.startedAt = undefined;
-    this.deps.log.line('host', `${state}: ${clean}`);
-    this.setState(state, clean);
-  }
-
-  private clearTimers(): void {
-    this.schedule.cancel();
-    this.idle.cancel();
   }
 
   /** Sends a notification of the host's own to the running backend, if any; one that cannot go is logged. */
@@ -456,44 +234,4 @@ export class ServerSupervisor {
       this.note(`sending ${method}`, err);
     }
   }
-
-  /** Where the server rests when nothing runs it: disabled, stopped, or idle (lazy: starts on demand; needs-secret while it could not). */
-  private restingState(): ServerState {
-    const def = this.definition;
-    if (def.disabled) return 'disabled';
-    if (def.autoStart !== 'lazy' && def.sharing !== 'per-session') return 'stopped';
-    // Nothing tries to start a lazy server before a request: say now that it could not.
-    return this.missingSecrets().length > 0 ? 'needs-secret' : 'idle';
-  }
-
-  /** Takes the resting state; needs-secret names what is missing, and leaving it forgets that reason. */
-  private rest(): void {
-    const state = this.restingState();
-    if (state === 'needs-secret') return this.settle('needs-secret', missingSecretsMessage(this.missingSecrets()));
-    if (this.current === 'needs-secret') this.setError(null);
-    this.setState(state, null);
-  }
-
-  private setBackend(backend: Backend | undefined): void {
-    if (backend === this.backend) return;
-    this.backend = backend;
-    this.onDidChangeBackendEmitter.fire(backend);
-  }
-
-  private setState(state: ServerState, reason: string | null): void {
-    this.status.set(state, reason);
-  }
-
-  private setError(reason: string | null): void {
-    this.status.setError(reason);
-  }
-
-  /** Something that failed off the main path: it goes to the server's log, never into an unhandled rejection. */
-  private note(what: string, err: unknown): void {
-    this.deps.log.line('host', `${what} failed: ${toSharedMcpError(err).message}`);
-  }
-}
-
-function disabledError(name: string): SharedMcpError {
-  return new SharedMcpError('SERVER_DISABLED', `server "${name}" is disabled in the config`);
 }
